@@ -1,0 +1,13 @@
+//! beacon-cli: what a self-hosted LangSmith sends to LangChain's Beacon service.
+//!
+//! The binary is a thin shell over these modules; integration tests and benches
+//! use them in-process.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod egress;
+pub mod endpoints;
+pub mod error;
+pub mod output;
+pub mod secrets;
