@@ -891,7 +891,10 @@ impl<'a> Analysis<'a> {
                 }),
                 LoadNote::IgnoredDocuments { source, count } => self.warnings.push(Warning {
                     code: "ignored-documents",
-                    message: format!("the file holds {} YAML documents after the first (`---`); Helm reads only the first", count),
+                    message: format!(
+                        "the file holds {count} more YAML document{} after the first (`---`); Helm reads only the first",
+                        if *count == 1 { "" } else { "s" }
+                    ),
                     file: self.values.sources[*source].file.clone(),
                     line: None,
                     hint: "split the documents into separate files and pass each with -f".to_string(),

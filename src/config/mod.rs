@@ -3,7 +3,8 @@
 //! Values are layered as Helm layers them: the chart's defaults, then each `-f`
 //! file in order (maps deep-merged, the later file wins, a list replaces the
 //! earlier list whole, `null` deletes the key), then every `--set`, then every
-//! `--set-string`. Each value keeps the position it was written at.
+//! `--set-string`, each written into the merged values in place as Helm's
+//! `strvals` does. Each value keeps the position it was written at.
 
 pub mod set;
 pub mod yaml;
@@ -185,18 +186,12 @@ impl Values {
 
     fn apply_sets(&mut self, exprs: &[String], typed: bool) -> Result<()> {
         let flag = if typed { "--set" } else { "--set-string" };
-        if exprs.is_empty() {
-            return Ok(());
-        }
-        // Helm parses every --set into one map, then merges that map over the files;
-        // so `--set a[0].x=1 --set a[0].y=2` builds one list that replaces the file's.
-        let mut overlay = Node {
-            value: Value::Map(Vec::new()),
-            pos: Pos::flag(self.sources.len()),
-        };
+        // Helm parses each --set into the merged values in place (strvals.ParseInto),
+        // so `--set list[0].x=1` changes the first item of the file's list and keeps
+        // the others; it does not replace the list as a later file would.
         for expr in exprs {
             let source = self.sources.len();
-            set::apply(&mut overlay, expr, typed, source).map_err(|msg| {
+            set::apply(&mut self.root, expr, typed, source).map_err(|msg| {
                 InputError::new(format!("invalid `{flag}`: {msg}")).hint(format!(
                     "write `{flag} KEY=VALUE`, for example `{flag} config.telemetry.metrics=false`"
                 ))
@@ -206,7 +201,6 @@ impl Values {
                 kind: SourceKind::Set,
             });
         }
-        merge(&mut self.root, overlay);
         Ok(())
     }
 

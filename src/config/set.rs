@@ -40,7 +40,7 @@ pub fn apply(root: &mut Node, expr: &str, typed: bool, source: usize) -> Result<
             value: parse_value(&value, typed, pos),
             pos,
         };
-        set_path(root, &path, node, pos, &key)?;
+        set_path(root, &path, node, pos);
     }
     Ok(())
 }
@@ -210,16 +210,10 @@ fn scalar(text: &str, typed: bool) -> Value {
     Value::Str(text.to_string())
 }
 
-fn set_path(
-    node: &mut Node,
-    path: &[Segment],
-    leaf: Node,
-    pos: Pos,
-    key: &str,
-) -> Result<(), String> {
+fn set_path(node: &mut Node, path: &[Segment], leaf: Node, pos: Pos) {
     let Some((first, rest)) = path.split_first() else {
         *node = leaf;
-        return Ok(());
+        return;
     };
     match first {
         Segment::Key(name) => {
@@ -246,8 +240,10 @@ fn set_path(
                     entries.len() - 1
                 }
             };
-            entries[index].key_pos = pos;
-            set_path(&mut entries[index].node, rest, leaf, pos, key)
+            if rest.is_empty() {
+                entries[index].key_pos = pos;
+            }
+            set_path(&mut entries[index].node, rest, leaf, pos)
         }
         Segment::Index(i) => {
             if !matches!(node.value, Value::Seq(_)) {
@@ -265,7 +261,7 @@ fn set_path(
                     pos,
                 });
             }
-            set_path(&mut items[*i], rest, leaf, pos, key)
+            set_path(&mut items[*i], rest, leaf, pos)
         }
     }
 }

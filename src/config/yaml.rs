@@ -512,6 +512,10 @@ mod tests {
     fn deep_nesting_is_refused() {
         let text = format!("{}{}", "[".repeat(300), "]".repeat(300));
         let err = parse(&text, 0).unwrap_err();
-        assert!(err.message.contains("nesting"), "{err:?}");
+        // yaml-rust2 has its own recursion limit, lower than ours; either is fine.
+        assert!(
+            err.message.contains("nesting") || err.message.contains("recursion"),
+            "{err:?}"
+        );
     }
 }

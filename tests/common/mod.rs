@@ -1,0 +1,184 @@
+//! Shared test helpers: the scrubbed command, fixture paths, and the JSON
+//! contract of `show-config --output json` as typed structs.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde::Deserialize;
+
+/// The canary license key in the fixtures: it must never appear in any output.
+pub const CANARY: &str = "CANARY";
+
+/// `beacon-cli` with an environment that cannot leak into the test: no proxies,
+/// no colour settings, no values or license from the developer's shell, and a
+/// fresh empty working directory.
+pub fn beacon(workdir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("beacon-cli").expect("binary built");
+    for var in [
+        "HOME",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "NO_COLOR",
+        "RUST_LOG",
+        "LANGSMITH_CONFIG",
+        "LANGSMITH_LICENSE_KEY",
+        "BEACON_URL",
+        "SSL_CERT_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(workdir);
+    cmd
+}
+
+/// A fixture's absolute path.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
+}
+
+/// Output of one run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the command to completion and checks that no canary secret leaked.
+pub fn run(mut cmd: Command) -> Run {
+    let output = cmd.output().expect("beacon-cli runs");
+    let run = Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    };
+    assert!(
+        !run.stdout.contains(CANARY) && !run.stderr.contains(CANARY),
+        "a secret leaked:\nstdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("panicked"),
+        "beacon-cli panicked:\n{}",
+        run.stderr
+    );
+    run
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub sources: Vec<Source>,
+    pub chart_defaults_version: String,
+    pub beacon_url: String,
+    pub beacon_url_decided_by: DecidedBy,
+    pub license: License,
+    pub endpoints: Vec<Endpoint>,
+    pub proxy: Vec<EnvSetting>,
+    pub engine: Engine,
+    pub offline: String,
+    pub warnings: Vec<Warning>,
+    pub notes: Vec<Note>,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub file: Option<String>,
+    pub kind: String,
+}
+
+#[derive(Debug, Deserialize, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DecidedBy {
+    pub key: Option<String>,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct License {
+    pub source: String,
+    pub fingerprint: Option<String>,
+    pub secret_name: Option<String>,
+    pub decided_by: Option<DecidedBy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    pub id: String,
+    pub url: String,
+    pub class: String,
+    pub enabled: bool,
+    pub required: bool,
+    pub certain: bool,
+    pub decided_by: DecidedBy,
+    pub documented_since: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvSetting {
+    pub name: String,
+    pub value: Option<String>,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Engine {
+    pub enabled: bool,
+    pub url: Option<String>,
+    pub decided_by: DecidedBy,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Warning {
+    pub code: String,
+    pub message: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub hint: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Note {
+    pub code: String,
+    pub message: String,
+}
+
+impl Report {
+    pub fn endpoint(&self, id: &str) -> &Endpoint {
+        self.endpoints
+            .iter()
+            .find(|e| e.id == id)
+            .unwrap_or_else(|| panic!("no endpoint {id}"))
+    }
+
+    pub fn codes(&self) -> Vec<&str> {
+        self.warnings.iter().map(|w| w.code.as_str()).collect()
+    }
+
+    pub fn warning(&self, code: &str) -> &Warning {
+        self.warnings
+            .iter()
+            .find(|w| w.code == code)
+            .unwrap_or_else(|| panic!("no warning {code} in {:?}", self.codes()))
+    }
+}
