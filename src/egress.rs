@@ -4,7 +4,7 @@
 //! Kubernetes do (a `commonEnv` entry beats the chart's own `BEACON_*_ENABLED`
 //! flags, because `env` wins over `envFrom`) and returns a [`Report`]: every
 //! endpoint with its state and provenance, the license source, proxies, the
-//! Engine, and a warning for every trap listed in `docs/egress.md`.
+//! Engine, and a warning for every trap listed in the README's "Warnings" table.
 //! It prints nothing; `commands::show_config` renders the report.
 
 use serde::Serialize;
@@ -488,7 +488,7 @@ impl<'a> Analysis<'a> {
     fn env_switch(&mut self, var: &EnvVar<'_>, overrides: Option<&str>) -> (bool, bool, DecidedBy) {
         let key = Some(format!("commonEnv[{}].value", var.index));
         let over = overrides
-            .map(|k| format!(", overriding `{k}`"))
+            .map(|k| format!(", overrides `{k}`"))
             .unwrap_or_default();
         let Some(text) = var.value.text() else {
             let decided = self.decided(
@@ -515,7 +515,7 @@ impl<'a> Analysis<'a> {
         };
         let parsed = parse_env_bool(text);
         let certain = parsed.is_some() && matches!(var.value, EnvValue::Str(_) | EnvValue::Empty);
-        let reason = format!("`commonEnv` `{}={}`{over}", var.name, quoted(text));
+        let reason = format!("`{}={}` in `commonEnv`{over}", var.name, quoted(text));
         let decided = self.decided(key, Some(var.pos), reason);
         if parsed.is_none() {
             self.warn(
@@ -569,11 +569,7 @@ impl<'a> Analysis<'a> {
         let pos = Some(found.key_pos);
         match &found.node.value {
             Value::Bool(b) => {
-                let reason = if self.values.is_chart_default(found.key_pos) {
-                    format!("chart default `{path}: {b}`")
-                } else {
-                    format!("`{path}: {b}`")
-                };
+                let reason = format!("`{path}: {b}`");
                 (*b, true, self.decided(Some(path), pos, reason))
             }
             Value::Str(s) if parse_env_bool(s).is_some() => {
@@ -654,7 +650,7 @@ impl<'a> Analysis<'a> {
             self.decided(
                 None,
                 None,
-                format!("unset: no `{var_name}` in `commonEnv` (documented default: on)"),
+                format!("`{var_name}` unset (documented default: on)"),
             ),
         )
     }

@@ -1,7 +1,7 @@
 //! The catalogue of Beacon endpoints: the one place that knows all six.
 //!
 //! Facts from LangSmith's egress documentation ("Egress for billing and
-//! operational telemetry") and the Helm chart; see `docs/egress.md`.
+//! operational telemetry") and the LangSmith Helm chart.
 
 use serde::Serialize;
 

@@ -37,7 +37,7 @@ fn place(decided: &DecidedBy) -> String {
 
 fn decided_cell(decided: &DecidedBy) -> String {
     match &decided.key {
-        Some(key) => format!("{key} ({})", place(decided)),
+        Some(_) => format!("{} ({})", decided.reason, place(decided)),
         None => decided.reason.clone(),
     }
 }
