@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::endpoints::{self, Endpoint};
 
 use crate::error::EXIT_CODES_HELP;
 use crate::output::{ColorChoice, Format};
@@ -24,6 +26,8 @@ Examples:
   beacon-cli show-config -f base.yaml -f prod.yaml
   helm get values langsmith -o yaml | beacon-cli show-config -f -
   beacon-cli show-config --output json | jq '.endpoints[] | select(.enabled) | .url'
+  beacon-cli payloads traces --synthetic
+  beacon-cli dry-run ingest-traces --license-file license.txt
 
 Values come from: the -f files in order; else $LANGSMITH_CONFIG; else ./langsmith_config.yaml;
 else the chart's defaults. --set and --set-string apply after every file, as in Helm.
@@ -98,6 +102,46 @@ Examples:
     )]
     ShowConfig(ShowConfigArgs),
 
+    /// List the Beacon endpoints and print the payloads LangSmith documents for them
+    #[command(
+        long_about = "\
+List the Beacon endpoints and print the payloads LangSmith documents for them.
+
+With no ID: a table of the six endpoints (on or off for the values in force), then each
+published request body. With an ID: that body alone, byte for byte as published, so it pipes
+into jq. Where a published sample is not valid for its protocol, each defect is named on
+standard error; --synthetic prints a valid payload of the same shape instead.",
+        after_help = "\
+Examples:
+  beacon-cli payloads                              # every endpoint and its documented body
+  beacon-cli payloads ingest-traces | jq .         # one body, as published
+  beacon-cli payloads verify --response            # the documented response (JSON with // comments)
+  beacon-cli payloads traces --synthetic --seed 1  # a valid OTLP/JSON body, reproducible
+  beacon-cli payloads -o json | jq '.[] | {id, enabled}'"
+    )]
+    Payloads(PayloadsArgs),
+
+    /// Print the exact HTTP request `send` would make, and send nothing
+    #[command(
+        name = "dry-run",
+        long_about = "\
+Print the exact HTTP request `send` would make, and send nothing.
+
+The request line with the full URL, every header, a blank line and the body. The license is
+filled in from --license-file, else $LANGSMITH_LICENSE_KEY, else config.langsmithLicenseKey in
+the values, and shown redacted (a marker with its fingerprint) unless --reveal-secrets is given.
+Content-Length is that of the real body. With no license anywhere, the documented placeholder
+stays in the body and standard error says how to give one.",
+        after_help = "\
+Examples:
+  beacon-cli dry-run ingest-traces                         # the documented sample, as it would go
+  beacon-cli dry-run verify --license-file license.txt     # with your license (shown redacted)
+  beacon-cli dry-run metrics --synthetic --gzip            # a valid OTLP body, compressed
+  beacon-cli dry-run verify --format curl                  # a curl command; the license comes from $LANGSMITH_LICENSE_KEY
+  beacon-cli dry-run usage-snapshot --format json | jq .headers"
+    )]
+    DryRun(DryRunArgs),
+
     /// Print a shell completion script: `beacon-cli completions bash > /etc/bash_completion.d/beacon-cli`
     Completions {
         /// The shell
@@ -107,6 +151,107 @@ Examples:
 
     /// Print the man page (roff): `beacon-cli man > /usr/local/share/man/man1/beacon-cli.1`
     Man,
+}
+
+/// An endpoint id, checked against the catalogue.
+fn endpoint_id(text: &str) -> Result<&'static Endpoint, String> {
+    if let Some(endpoint) = endpoints::find(text) {
+        return Ok(endpoint);
+    }
+    let valid: Vec<&str> = endpoints::ids().collect();
+    let nearest = valid
+        .iter()
+        .min_by_key(|id| strsim::damerau_levenshtein(text, id))
+        .filter(|id| strsim::damerau_levenshtein(text, id) <= 3);
+    let mut message = format!("unknown endpoint; valid ids: {}", valid.join(", "));
+    if let Some(id) = nearest {
+        message.push_str(&format!(" (did you mean `{id}`?)"));
+    }
+    Err(message)
+}
+
+/// `payloads` options.
+#[derive(Debug, Args)]
+pub struct PayloadsArgs {
+    /// The endpoint: verify, ingest-traces, metrics, traces, logs or usage-snapshot; all when omitted
+    #[arg(value_name = "ID", value_parser = endpoint_id)]
+    pub id: Option<&'static Endpoint>,
+
+    /// Print the documented response instead of the request (needs an ID)
+    #[arg(long, requires = "id", conflicts_with = "synthetic")]
+    pub response: bool,
+
+    /// Print a valid payload of the same shape instead: fresh ids and times, OTLP as the spec writes it
+    #[arg(long)]
+    pub synthetic: bool,
+
+    /// Make --synthetic reproducible: the same seed gives the same bytes (and fixes the clock at 2026-01-01)
+    #[arg(long, value_name = "N", requires = "synthetic")]
+    pub seed: Option<u64>,
+}
+
+/// How `dry-run` prints the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RequestFormat {
+    /// The HTTP request: request line, headers, blank line, body
+    Http,
+    /// A ready-to-run curl command; the license comes from $LANGSMITH_LICENSE_KEY
+    Curl,
+    /// A JSON object: method, url, headers, body (same as --output json)
+    Json,
+}
+
+/// What builds a request: shared by `dry-run` and `send`.
+#[derive(Debug, Args, Clone)]
+pub struct RequestArgs {
+    /// Beacon base URL; default $BEACON_URL, else commonEnv BEACON_ENDPOINT, else https://beacon.langchain.com
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Send this JSON body instead of the documented sample (`-` reads standard input)
+    #[arg(long, value_name = "FILE", conflicts_with = "synthetic")]
+    pub payload: Option<PathBuf>,
+
+    /// Send a valid synthetic payload of the documented shape
+    #[arg(long)]
+    pub synthetic: bool,
+
+    /// Make --synthetic reproducible
+    #[arg(long, value_name = "N", requires = "synthetic")]
+    pub seed: Option<u64>,
+
+    /// Read the license key from this file (trailing newline trimmed); else $LANGSMITH_LICENSE_KEY,
+    /// else config.langsmithLicenseKey
+    #[arg(long, value_name = "FILE")]
+    pub license_file: Option<PathBuf>,
+
+    /// Compress the body with gzip (Content-Encoding: gzip)
+    #[arg(long)]
+    pub gzip: bool,
+
+    /// Show the license and other secrets instead of a redacted marker
+    #[arg(long)]
+    pub reveal_secrets: bool,
+}
+
+/// `dry-run` options.
+#[derive(Debug, Args)]
+pub struct DryRunArgs {
+    /// The endpoint: verify, ingest-traces, metrics, traces, logs or usage-snapshot
+    #[arg(value_name = "ID", value_parser = endpoint_id)]
+    pub id: &'static Endpoint,
+
+    /// How to print the request
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = RequestFormat::Http)]
+    pub format: RequestFormat,
+
+    /// Exit with code 3 when the values turn this endpoint off
+    #[arg(long)]
+    pub strict: bool,
+
+    /// The request.
+    #[command(flatten)]
+    pub request: RequestArgs,
 }
 
 /// `show-config` options.

@@ -105,6 +105,9 @@ pub struct License {
     pub secret_name: Option<String>,
     /// The key path, file and line that decided it.
     pub decided_by: Option<DecidedBy>,
+    /// The key itself, for the sending commands; never serialised.
+    #[serde(skip)]
+    pub key: Option<secrets::Secret>,
 }
 
 /// An environment variable from `commonEnv`, its value redacted where secret.
@@ -688,6 +691,7 @@ impl<'a> Analysis<'a> {
                     Some(var.pos),
                     "`commonEnv` `LANGSMITH_LICENSE_KEY` (env wins over the chart's secret)",
                 )),
+                key: Some(secrets::Secret::new(key)),
             };
         }
         if let Some((name, pos)) = secret_name {
@@ -708,6 +712,7 @@ impl<'a> Analysis<'a> {
                     Some(pos),
                     format!("Kubernetes Secret `{name}`, key `langsmith_license_key`"),
                 )),
+                key: None,
             };
         }
         match inline {
@@ -720,12 +725,14 @@ impl<'a> Analysis<'a> {
                     Some(pos),
                     "inline in the values",
                 )),
+                key: Some(secrets::Secret::new(key)),
             },
             None => License {
                 source: LicenseSource::Missing,
                 fingerprint: None,
                 secret_name: None,
                 decided_by: None,
+                key: None,
             },
         }
     }

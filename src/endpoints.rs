@@ -68,7 +68,106 @@ pub struct Endpoint {
     pub license_field: Option<&'static str>,
     /// Which version of the egress documentation first lists it.
     pub documented_since: &'static str,
+    /// The request body as the documentation publishes it, byte for byte.
+    pub sample_request: &'static str,
+    /// The response as published (with its `//` comments), when one is.
+    pub sample_response: Option<&'static str>,
+    /// What the endpoint answers, in words.
+    pub response_note: &'static str,
+    /// Where the published request sample is not valid for its protocol.
+    pub defects: &'static [Defect],
 }
+
+/// A defect of a published sample: where, and what is wrong.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Defect {
+    /// A stable short code.
+    pub code: &'static str,
+    /// A JSON pointer into the sample.
+    pub pointer: &'static str,
+    /// What is wrong.
+    pub message: &'static str,
+}
+
+/// The license placeholder in the published samples.
+pub const LICENSE_PLACEHOLDER: &str = "<YOUR_LICENSE_KEY>";
+
+macro_rules! sample {
+    ($name:literal) => {
+        include_str!(concat!("../fixtures/samples/", $name))
+    };
+}
+
+const TRACES_DEFECTS: &[Defect] = &[
+    Defect {
+        code: "span-id-length",
+        pointer: "/resourceSpans/0/scopeSpans/0/spans/0/spanId",
+        message: "`3c191d03fa8be0` is 14 hex digits (7 bytes); OTLP span ids are 8 bytes (16 hex digits)",
+    },
+    Defect {
+        code: "span-id-not-hex",
+        pointer: "/resourceSpans/0/scopeSpans/0/spans/1/spanId",
+        message: "`0932ksdka12345` is not hex; OTLP span ids are 8 bytes written as 16 hex digits",
+    },
+    Defect {
+        code: "span-id-length",
+        pointer: "/resourceSpans/0/scopeSpans/0/spans/1/parentSpanId",
+        message: "`3c191d03fa8be0` is 14 hex digits (7 bytes); OTLP span ids are 8 bytes (16 hex digits)",
+    },
+];
+
+const METRICS_DEFECTS: &[Defect] = &[
+    Defect {
+        code: "non-ucum-unit",
+        pointer: "/resourceMetrics/0/scopeMetrics/0/metrics/0/unit",
+        message: "unit `seconds` is not UCUM; OTLP units are UCUM codes such as `s`",
+    },
+    Defect {
+        code: "int64-as-number",
+        pointer: "/resourceMetrics/0/scopeMetrics/0/metrics/0/gauge/dataPoints/0/startTimeUnixNano",
+        message: "a nanosecond time written as a bare JSON number above 2^53: JavaScript-based decoders lose precision; OTLP/JSON writes 64-bit integers as strings",
+    },
+    Defect {
+        code: "int64-as-number",
+        pointer: "/resourceMetrics/0/scopeMetrics/0/metrics/0/gauge/dataPoints/0/timeUnixNano",
+        message: "a nanosecond time written as a bare JSON number above 2^53: JavaScript-based decoders lose precision; OTLP/JSON writes 64-bit integers as strings",
+    },
+    Defect {
+        code: "int64-as-number",
+        pointer: "/resourceMetrics/0/scopeMetrics/0/metrics/1/sum/dataPoints/0/startTimeUnixNano",
+        message: "a nanosecond time written as a bare JSON number above 2^53: JavaScript-based decoders lose precision; OTLP/JSON writes 64-bit integers as strings",
+    },
+    Defect {
+        code: "int64-as-number",
+        pointer: "/resourceMetrics/0/scopeMetrics/0/metrics/1/sum/dataPoints/0/timeUnixNano",
+        message: "a nanosecond time written as a bare JSON number above 2^53: JavaScript-based decoders lose precision; OTLP/JSON writes 64-bit integers as strings",
+    },
+    Defect {
+        code: "sum-field-misplaced",
+        pointer: "/resourceMetrics/0/scopeMetrics/0/metrics/1/sum/dataPoints/0/aggregationTemporality",
+        message: "`aggregationTemporality` belongs to the `sum`, not to its data point: a conforming receiver ignores it here",
+    },
+    Defect {
+        code: "sum-field-misplaced",
+        pointer: "/resourceMetrics/0/scopeMetrics/0/metrics/1/sum/dataPoints/0/isMonotonic",
+        message: "`isMonotonic` belongs to the `sum`, not to its data point: a conforming receiver ignores it here",
+    },
+    Defect {
+        code: "sum-without-temporality",
+        pointer: "/resourceMetrics/0/scopeMetrics/0/metrics/1/sum",
+        message: "the sum has no `aggregationTemporality`, so receivers cannot tell delta from cumulative",
+    },
+];
+
+const LOGS_DEFECTS: &[Defect] = &[Defect {
+    code: "log-not-error",
+    pointer: "/resourceLogs/0/scopeLogs/0/logRecords/0/severityNumber",
+    message: "severity 13 is a warning, though the documentation says only errors are exported",
+}];
+
+/// The defect of the two published responses: they are not JSON.
+pub const RESPONSE_DEFECT: &str =
+    "the published response carries `//` comments, which JSON does not allow";
 
 /// All six endpoints, in the order the documentation lists them.
 pub const ENDPOINTS: [Endpoint; 6] = [
@@ -80,6 +179,10 @@ pub const ENDPOINTS: [Endpoint; 6] = [
         control: Control::AlwaysOn,
         license_field: Some("license"),
         documented_since: "2025-01",
+        sample_request: sample!("verify.request.json"),
+        sample_response: Some(sample!("verify.response.jsonc")),
+        response_note: "200 with a short-lived JWT: {\"token\": \"...\"}",
+        defects: &[],
     },
     Endpoint {
         id: "ingest-traces",
@@ -89,6 +192,10 @@ pub const ENDPOINTS: [Endpoint; 6] = [
         control: Control::AlwaysOn,
         license_field: Some("license"),
         documented_since: "2025-01",
+        sample_request: sample!("ingest-traces.request.json"),
+        sample_response: Some(sample!("ingest-traces.response.jsonc")),
+        response_note: "200 with the number of transactions stored: {\"inserted_count\": N}",
+        defects: &[],
     },
     Endpoint {
         id: "metrics",
@@ -101,6 +208,10 @@ pub const ENDPOINTS: [Endpoint; 6] = [
         },
         license_field: None,
         documented_since: "2025-07",
+        sample_request: sample!("metrics.request.json"),
+        sample_response: None,
+        response_note: "not documented; OTLP/HTTP answers an ExportMetricsServiceResponse, which may carry partialSuccess",
+        defects: METRICS_DEFECTS,
     },
     Endpoint {
         id: "traces",
@@ -113,6 +224,10 @@ pub const ENDPOINTS: [Endpoint; 6] = [
         },
         license_field: None,
         documented_since: "2025-07",
+        sample_request: sample!("traces.request.json"),
+        sample_response: None,
+        response_note: "not documented; OTLP/HTTP answers an ExportTraceServiceResponse, which may carry partialSuccess",
+        defects: TRACES_DEFECTS,
     },
     Endpoint {
         id: "logs",
@@ -125,6 +240,10 @@ pub const ENDPOINTS: [Endpoint; 6] = [
         },
         license_field: None,
         documented_since: "2026",
+        sample_request: sample!("logs.request.json"),
+        sample_response: None,
+        response_note: "not documented; OTLP/HTTP answers an ExportLogsServiceResponse, which may carry partialSuccess",
+        defects: LOGS_DEFECTS,
     },
     Endpoint {
         id: "usage-snapshot",
@@ -136,12 +255,21 @@ pub const ENDPOINTS: [Endpoint; 6] = [
         },
         license_field: Some("license_key"),
         documented_since: "2026-03",
+        sample_request: sample!("usage-snapshot.request.json"),
+        sample_response: None,
+        response_note: "204 No Content (per LangSmith's OpenAPI)",
+        defects: &[],
     },
 ];
 
 /// The endpoint ids, for messages and completions.
 pub fn ids() -> impl Iterator<Item = &'static str> {
     ENDPOINTS.iter().map(|e| e.id)
+}
+
+/// The endpoint with this id.
+pub fn find(id: &str) -> Option<&'static Endpoint> {
+    ENDPOINTS.iter().find(|e| e.id == id)
 }
 
 /// Joins a base URL and an endpoint path with exactly one `/` between them.
@@ -160,6 +288,25 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), ENDPOINTS.len());
         assert!(ENDPOINTS.iter().all(|e| e.path.starts_with("/v1/beacon/")));
+    }
+
+    #[test]
+    fn samples_are_embedded_and_defects_point_into_them() {
+        for endpoint in &ENDPOINTS {
+            let value: serde_json::Value = serde_json::from_str(endpoint.sample_request)
+                .unwrap_or_else(|e| panic!("{}: {e}", endpoint.id));
+            for defect in endpoint.defects {
+                assert!(
+                    value.pointer(defect.pointer).is_some(),
+                    "{}: {} points nowhere",
+                    endpoint.id,
+                    defect.pointer
+                );
+            }
+            if let Some(field) = endpoint.license_field {
+                assert_eq!(value[field], LICENSE_PLACEHOLDER, "{}", endpoint.id);
+            }
+        }
     }
 
     #[test]

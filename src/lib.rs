@@ -10,4 +10,6 @@ pub mod egress;
 pub mod endpoints;
 pub mod error;
 pub mod output;
+pub mod payload;
+pub mod request;
 pub mod secrets;

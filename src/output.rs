@@ -131,3 +131,9 @@ pub fn print(text: &str) -> Result<()> {
         .and_then(|()| out.flush())
         .context("cannot write to standard output")
 }
+
+/// A `warning:`, `note:` or `hint:` line on standard error, never coloured.
+#[allow(clippy::print_stderr)]
+pub fn diagnostic(label: &str, text: &str) {
+    eprintln!("{label}: {text}");
+}

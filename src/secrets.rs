@@ -6,6 +6,57 @@
 
 use sha2::{Digest, Sha256};
 
+/// A secret value. Its `Debug` and `Display` print the redaction marker, so a
+/// secret cannot reach a log or an error message by accident; [`Secret::expose`]
+/// is the one way to the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the request body and nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The short fingerprint.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.0)
+    }
+
+    /// The marker shown in its place.
+    pub fn marker(&self) -> String {
+        redacted(&self.0)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.marker())
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.marker())
+    }
+}
+
+/// Replaces every occurrence of each secret in `text` with its marker.
+pub fn redact_all(text: &str, secrets: &[&Secret]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets {
+        if !secret.expose().is_empty() {
+            out = out.replace(secret.expose(), &secret.marker());
+        }
+    }
+    out
+}
+
 /// Value keys that hold secrets, as dotted paths in the values file.
 pub const SECRET_KEYS: &[&str] = &[
     "config.langsmithLicenseKey",
@@ -83,6 +134,15 @@ mod tests {
             redact_url_credentials("http://proxy.corp:3128"),
             "http://proxy.corp:3128"
         );
+    }
+
+    #[test]
+    fn secrets_never_print_themselves() {
+        let secret = Secret::new("lic-AAAA");
+        assert!(!format!("{secret} {secret:?}").contains("AAAA"));
+        assert_eq!(secret.expose(), "lic-AAAA");
+        let text = redact_all("{\"license\": \"lic-AAAA\"}", &[&secret]);
+        assert!(!text.contains("AAAA") && text.contains("<redacted sha256:"));
     }
 
     #[test]

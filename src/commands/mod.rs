@@ -1,5 +1,7 @@
 //! One file per subcommand behind a single dispatch.
 
+pub mod dry_run;
+pub mod payloads;
 pub mod show_config;
 
 use anyhow::{Context as _, Result};
@@ -43,6 +45,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
     };
     match cli.command {
         Command::ShowConfig(args) => show_config::run(&args, &context),
+        Command::Payloads(args) => payloads::run(&args, &context),
+        Command::DryRun(args) => dry_run::run(&args, &context),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "beacon-cli", &mut script);

@@ -324,7 +324,7 @@ fn into_text(bytes: Vec<u8>, shown: &str) -> Result<String> {
 }
 
 /// The reason of an I/O error in lower case, without the OS error number.
-fn io_reason(err: &std::io::Error) -> String {
+pub(crate) fn io_reason(err: &std::io::Error) -> String {
     match err.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),

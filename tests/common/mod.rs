@@ -2,6 +2,8 @@
 //! contract of `show-config --output json` as typed structs.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

@@ -1,0 +1,435 @@
+//! Request bodies: the published samples, valid synthetic payloads of the same
+//! shape, and the license placeholder.
+//!
+//! Synthetic payloads follow the OTLP/JSON encoding (open-telemetry/opentelemetry-proto
+//! `docs/specification.md`, "JSON Protobuf Encoding"): hex ids of the right length,
+//! 64-bit integers as decimal strings, integer enums, and `aggregationTemporality`
+//! and `isMonotonic` on the `sum` itself.
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::endpoints::{Endpoint, LICENSE_PLACEHOLDER};
+
+/// The clock of a seeded run, so `--seed` gives the same bytes every time.
+pub const SEEDED_NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+/// Puts the license in place of every `"<YOUR_LICENSE_KEY>"` JSON string.
+/// Returns the new body and whether anything was replaced.
+pub fn fill_license(body: &str, license: &str) -> (String, bool) {
+    let placeholder = format!("\"{LICENSE_PLACEHOLDER}\"");
+    if !body.contains(&placeholder) {
+        return (body.to_string(), false);
+    }
+    let quoted = serde_json::to_string(license).expect("a string always serialises");
+    (body.replace(&placeholder, &quoted), true)
+}
+
+/// The JSON in a JSONC text: `//` and `/* */` comments outside strings removed.
+pub fn strip_jsonc_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match c {
+                '\\' => {
+                    if let Some(next) = chars.next() {
+                        out.push(next);
+                    }
+                }
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match (c, chars.peek()) {
+            ('"', _) => {
+                in_string = true;
+                out.push(c);
+            }
+            ('/', Some('/')) => {
+                for skipped in chars.by_ref() {
+                    if skipped == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            ('/', Some('*')) => {
+                chars.next();
+                let mut last = ' ';
+                for skipped in chars.by_ref() {
+                    if last == '*' && skipped == '/' {
+                        break;
+                    }
+                    last = skipped;
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Makes valid payloads of the same shape as the published samples.
+#[derive(Debug)]
+pub struct Synthesizer {
+    rng: fastrand::Rng,
+    now: OffsetDateTime,
+}
+
+impl Synthesizer {
+    /// With a seed, ids and the clock are fixed (`SEEDED_NOW`); without, both are fresh.
+    pub fn new(seed: Option<u64>) -> Self {
+        match seed {
+            Some(seed) => Self {
+                rng: fastrand::Rng::with_seed(seed),
+                now: OffsetDateTime::from_unix_timestamp(SEEDED_NOW).expect("a valid time"),
+            },
+            None => Self {
+                rng: fastrand::Rng::new(),
+                now: OffsetDateTime::now_utc(),
+            },
+        }
+    }
+
+    /// A synthetic body for `endpoint`, pretty-printed as the samples are, with the
+    /// license placeholder where the license goes.
+    pub fn body(&mut self, endpoint: &Endpoint) -> String {
+        let value = match endpoint.id {
+            "verify" => json!({ "license": LICENSE_PLACEHOLDER }),
+            "ingest-traces" => self.ingest_traces(),
+            "usage-snapshot" => self.usage_snapshot(),
+            "metrics" => self.metrics(),
+            "traces" => self.traces(),
+            "logs" => self.logs(),
+            other => unreachable!("no synthetic payload for endpoint {other}"),
+        };
+        let mut text = serde_json::to_string_pretty(&value).expect("JSON values serialise");
+        text.push('\n');
+        text
+    }
+
+    /// `bytes` random bytes as hex, never all zero (an invalid OTLP id).
+    fn hex_id(&mut self, bytes: usize) -> String {
+        loop {
+            let raw: Vec<u8> = (0..bytes).map(|_| self.rng.u8(..)).collect();
+            if raw.iter().any(|&b| b != 0) {
+                return raw.iter().map(|b| format!("{b:02x}")).collect();
+            }
+        }
+    }
+
+    fn uuid(&mut self) -> String {
+        let mut bytes = [0u8; 16];
+        self.rng.fill(&mut bytes);
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .hyphenated()
+            .to_string()
+    }
+
+    /// Unix nanoseconds, `seconds_ago` before now, as the decimal string OTLP wants.
+    fn nanos(&self, seconds_ago: i64) -> String {
+        let t = self.now - time::Duration::seconds(seconds_ago);
+        t.unix_timestamp_nanos().to_string()
+    }
+
+    /// RFC 3339 with a `Z`, `seconds_ago` before now, to whole seconds.
+    fn rfc3339(&self, seconds_ago: i64) -> String {
+        let t = self.now - time::Duration::seconds(seconds_ago);
+        let t = t.replace_nanosecond(0).expect("zero is a valid nanosecond");
+        t.format(&time::format_description::well_known::Rfc3339)
+            .expect("UTC times format as RFC 3339")
+    }
+
+    fn ingest_traces(&mut self) -> Value {
+        json!({
+            "license": LICENSE_PLACEHOLDER,
+            "trace_transactions": [{
+                "id": self.uuid(),
+                "tenant_id": self.uuid(),
+                "session_id": self.uuid(),
+                "trace_count": self.rng.u32(1..1000),
+                "start_insertion_time": self.rfc3339(3600),
+                "end_insertion_time": self.rfc3339(0),
+                "start_interval_time": self.rfc3339(7200),
+                "end_interval_time": self.rfc3339(3600),
+                "status": "completed",
+                "num_failed_send_attempts": 0,
+                "transaction_type": "type1",
+                "organization_id": self.uuid(),
+            }]
+        })
+    }
+
+    fn usage_snapshot(&mut self) -> Value {
+        // The documented window: one day, ending at the last 02:00 UTC.
+        let today = self
+            .now
+            .replace_time(time::Time::from_hms(2, 0, 0).expect("valid time"));
+        let to = if today > self.now {
+            today - time::Duration::days(1)
+        } else {
+            today
+        };
+        let from = to - time::Duration::days(1);
+        let stamp = |t: OffsetDateTime| {
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:00:00+00:00",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour()
+            )
+        };
+        let mut measures = serde_json::Map::new();
+        for key in [
+            "workspaces",
+            "users",
+            "projects",
+            "experiments",
+            "datasets",
+            "evaluators",
+            "run_rules",
+            "annotation_queues",
+            "prompts",
+            "prompt_commits",
+            "prompt_pulls",
+            "active_pats_30d",
+        ] {
+            measures.insert(key.to_string(), json!(self.rng.u32(0..2000)));
+        }
+        json!({
+            "license_key": LICENSE_PLACEHOLDER,
+            "from_timestamp": stamp(from),
+            "to_timestamp": stamp(to),
+            "measures": measures,
+        })
+    }
+
+    fn metrics(&mut self) -> Value {
+        let attrs = |endpoint: &str, method: &str, service: &str| {
+            json!([
+                { "key": "endpoint", "value": { "stringValue": endpoint } },
+                { "key": "method", "value": { "stringValue": method } },
+                { "key": "service_name", "value": { "stringValue": service } }
+            ])
+        };
+        json!({
+            "resourceMetrics": [{
+                "resource": {
+                    "attributes": [
+                        { "key": "resource.name", "value": { "stringValue": "langsmith-metrics" } },
+                        { "key": "env", "value": { "stringValue": "ls_self_hosted" } }
+                    ]
+                },
+                "scopeMetrics": [{
+                    "scope": { "name": "langsmith.metrics", "version": "0.1.0" },
+                    "metrics": [
+                        {
+                            "name": "langsmith_http_requests_latency",
+                            "unit": "s",
+                            "description": "Request latency of LangSmith services",
+                            "gauge": {
+                                "dataPoints": [{
+                                    "asDouble": f64::from(self.rng.u32(1..100_000)) / 1000.0,
+                                    "startTimeUnixNano": self.nanos(60),
+                                    "timeUnixNano": self.nanos(0),
+                                    "attributes": attrs("/sessions", "GET", "langsmith_backend")
+                                }]
+                            }
+                        },
+                        {
+                            "name": "langsmith_http_requests_failed",
+                            "unit": "1",
+                            "description": "Counter of failed requests for LangSmith services",
+                            "sum": {
+                                "dataPoints": [{
+                                    "asInt": self.rng.u32(0..10_000).to_string(),
+                                    "startTimeUnixNano": self.nanos(60),
+                                    "timeUnixNano": self.nanos(0),
+                                    "attributes": attrs("/info", "POST", "langsmith_platform_backend")
+                                }],
+                                "aggregationTemporality": 2,
+                                "isMonotonic": true
+                            }
+                        }
+                    ]
+                }]
+            }]
+        })
+    }
+
+    fn traces(&mut self) -> Value {
+        let trace_id = self.hex_id(16);
+        let root = self.hex_id(8);
+        let child = self.hex_id(8);
+        json!({
+            "resourceSpans": [{
+                "resource": {
+                    "attributes": [
+                        { "key": "env", "value": { "stringValue": "ls_self_hosted" } },
+                        { "key": "service.name", "value": { "stringValue": "langsmith_backend" } }
+                    ]
+                },
+                "scopeSpans": [{
+                    "scope": {},
+                    "spans": [
+                        {
+                            "traceId": trace_id,
+                            "spanId": root,
+                            "parentSpanId": "",
+                            "name": "receive_request",
+                            "startTimeUnixNano": self.nanos(2),
+                            "endTimeUnixNano": self.nanos(1),
+                            "droppedAttributesCount": 1,
+                            "events": [
+                                {
+                                    "timeUnixNano": self.nanos(1),
+                                    "name": "parse_request",
+                                    "attributes": [
+                                        { "key": "request_size", "value": { "stringValue": "100" } }
+                                    ],
+                                    "droppedAttributesCount": 2
+                                },
+                                {
+                                    "timeUnixNano": self.nanos(1),
+                                    "name": "event",
+                                    "droppedAttributesCount": 2
+                                }
+                            ],
+                            "droppedEventsCount": 1,
+                            "status": { "message": "status-cancelled", "code": 2 }
+                        },
+                        {
+                            "traceId": trace_id,
+                            "spanId": child,
+                            "parentSpanId": root,
+                            "name": "process_request",
+                            "startTimeUnixNano": self.nanos(2),
+                            "endTimeUnixNano": self.nanos(1),
+                            "links": [],
+                            "droppedLinksCount": 3,
+                            "status": {}
+                        }
+                    ]
+                }]
+            }]
+        })
+    }
+
+    fn logs(&mut self) -> Value {
+        json!({
+            "resourceLogs": [{
+                "resource": {
+                    "attributes": [
+                        { "key": "service.name", "value": { "stringValue": "langsmith_backend" } }
+                    ]
+                },
+                "scopeLogs": [{
+                    "scope": {},
+                    "logRecords": [
+                        {
+                            "timeUnixNano": self.nanos(2),
+                            "severityNumber": 17,
+                            "severityText": "Error",
+                            "body": { "stringValue": "Database connection pool exhausted" },
+                            "attributes": [
+                                { "key": "component", "value": { "stringValue": "langsmith_backend" } },
+                                { "key": "pool_size", "value": { "intValue": self.rng.u32(1..200).to_string() } }
+                            ],
+                            "droppedAttributesCount": 0,
+                            "traceId": self.hex_id(16),
+                            "spanId": self.hex_id(8)
+                        },
+                        {
+                            "timeUnixNano": self.nanos(1),
+                            "severityNumber": 17,
+                            "severityText": "Error",
+                            "body": { "stringValue": "Failed to process trace batch" },
+                            "attributes": [
+                                { "key": "component", "value": { "stringValue": "langsmith_queue_worker" } },
+                                { "key": "error_type", "value": { "stringValue": "timeout" } }
+                            ],
+                            "droppedAttributesCount": 0,
+                            "traceId": "",
+                            "spanId": ""
+                        }
+                    ]
+                }]
+            }]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoints::{ENDPOINTS, find};
+
+    #[test]
+    fn the_license_fills_every_placeholder_and_is_json_escaped() {
+        let (body, filled) = fill_license("{\"license\": \"<YOUR_LICENSE_KEY>\"}", "a\"b");
+        assert!(filled);
+        assert_eq!(body, "{\"license\": \"a\\\"b\"}");
+        let (same, filled) = fill_license("{\"x\": 1}", "k");
+        assert!(!filled);
+        assert_eq!(same, "{\"x\": 1}");
+    }
+
+    #[test]
+    fn jsonc_comments_go_and_urls_in_strings_stay() {
+        let text = "{\n  \"token\": \"https://x//y\" //Short-lived\n  /* block */ }";
+        let value: Value = serde_json::from_str(&strip_jsonc_comments(text)).unwrap();
+        assert_eq!(value["token"], "https://x//y");
+        for endpoint in &ENDPOINTS {
+            if let Some(response) = endpoint.sample_response {
+                assert!(serde_json::from_str::<Value>(response).is_err());
+                let stripped: Value =
+                    serde_json::from_str(&strip_jsonc_comments(response)).unwrap();
+                assert!(stripped.is_object());
+            }
+        }
+    }
+
+    #[test]
+    fn a_seed_gives_the_same_bytes_and_no_seed_does_not() {
+        for endpoint in &ENDPOINTS {
+            let a = Synthesizer::new(Some(7)).body(endpoint);
+            let b = Synthesizer::new(Some(7)).body(endpoint);
+            assert_eq!(a, b, "{}", endpoint.id);
+            serde_json::from_str::<Value>(&a).unwrap();
+        }
+        let traces = find("traces").unwrap();
+        assert_ne!(
+            Synthesizer::new(None).body(traces),
+            Synthesizer::new(None).body(traces)
+        );
+    }
+
+    #[test]
+    fn synthetic_billing_payloads_have_uuids_and_rfc3339_times() {
+        let mut synth = Synthesizer::new(Some(1));
+        let body: Value =
+            serde_json::from_str(&synth.body(find("ingest-traces").unwrap())).unwrap();
+        let tx = &body["trace_transactions"][0];
+        for key in ["id", "tenant_id", "session_id", "organization_id"] {
+            uuid::Uuid::parse_str(tx[key].as_str().unwrap()).unwrap();
+        }
+        for key in ["start_insertion_time", "end_interval_time"] {
+            OffsetDateTime::parse(
+                tx[key].as_str().unwrap(),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap();
+        }
+        let usage: Value =
+            serde_json::from_str(&synth.body(find("usage-snapshot").unwrap())).unwrap();
+        assert_eq!(usage["from_timestamp"], "2025-12-30T02:00:00+00:00");
+        assert_eq!(usage["to_timestamp"], "2025-12-31T02:00:00+00:00");
+        assert_eq!(usage["measures"].as_object().unwrap().len(), 12);
+    }
+}
