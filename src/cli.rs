@@ -3,6 +3,7 @@
 //! The doc comment on each field is its `--help` text.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -142,6 +143,28 @@ Examples:
     )]
     DryRun(DryRunArgs),
 
+    /// Send a payload to a Beacon URL and report exactly what happened
+    #[command(
+        long_about = "\
+Send a payload to a Beacon URL and report exactly what happened.
+
+The request is the one `dry-run` prints (same options, same code path). Proxies are read as
+curl reads them (https_proxy/HTTPS_PROXY, http_proxy, all_proxy/ALL_PROXY, no_proxy/NO_PROXY),
+or given with --proxy; --cacert adds a CA, which TLS-inspecting proxies need. Only failures the
+server cannot have processed are retried: connection failures, 429, 502, 503 and 504, with
+exponential backoff and jitter, honouring Retry-After within --timeout. The answer is read for
+you: verify's token (claims and expiry, never the token), ingest-traces' inserted_count,
+usage-snapshot's 204, OTLP partialSuccess.",
+        after_help = "\
+Examples:
+  beacon-cli send verify --license-file license.txt                 # prove the license gets through
+  beacon-cli send verify --url https://dev.beacon.langchain.com --license-file license.txt
+  HTTPS_PROXY=http://proxy.corp:3128 beacon-cli send verify --cacert corp-ca.pem --license-file license.txt
+  beacon-cli send metrics --synthetic --url http://127.0.0.1:8080   # to a local capture
+  beacon-cli send ingest-traces --license-file license.txt -o json | jq .outcome"
+    )]
+    Send(SendArgs),
+
     /// Print a shell completion script: `beacon-cli completions bash > /etc/bash_completion.d/beacon-cli`
     Completions {
         /// The shell
@@ -252,6 +275,65 @@ pub struct DryRunArgs {
     /// The request.
     #[command(flatten)]
     pub request: RequestArgs,
+}
+
+/// Seconds, as a positive number (`10`, `0.5`).
+fn seconds(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| "expected a number of seconds, such as 10 or 0.5".to_string())?;
+    if !value.is_finite() || value <= 0.0 || value > 86_400.0 {
+        return Err("expected a number of seconds above 0 and at most 86400".to_string());
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+/// `send` options.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The endpoint: verify, ingest-traces, metrics, traces, logs or usage-snapshot
+    #[arg(value_name = "ID", value_parser = endpoint_id)]
+    pub id: &'static Endpoint,
+
+    /// The request.
+    #[command(flatten)]
+    pub request: RequestArgs,
+
+    /// Add the CA certificates in this PEM file to the system's roots (also $SSL_CERT_FILE)
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+
+    /// Do not verify the server's certificate (tests only; says so loudly)
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+
+    /// Use this proxy for the request, `http://[user:password@]host:port`; beats the environment
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+
+    /// Connect directly, ignoring every proxy variable
+    #[arg(long)]
+    pub no_proxy: bool,
+
+    /// Seconds to wait for each connection
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = seconds)]
+    pub connect_timeout: Duration,
+
+    /// Seconds for the whole send, retries and their waits included
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    pub timeout: Duration,
+
+    /// Retries after a failure the server cannot have processed (connect failure, 429, 502, 503, 504)
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+
+    /// Allow plain http to hosts other than loopback (license keys travel in the body)
+    #[arg(long)]
+    pub allow_http: bool,
+
+    /// Also print the request and response headers (secrets redacted) on standard error
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// `show-config` options.

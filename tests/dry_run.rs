@@ -4,11 +4,10 @@
 
 mod common;
 
-use std::io::Read;
 use std::path::Path;
 
 use common::server::{Reply, TestServer};
-use common::{Run, beacon, fixture, run};
+use common::{Run, beacon, fixture, run, ungzip};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -431,14 +430,6 @@ fn output_json_is_the_same_as_format_json() {
     assert_eq!(a, b);
     let view: RequestView = serde_json::from_str(&a).unwrap();
     assert_eq!(view.method, "POST");
-}
-
-fn ungzip(bytes: &[u8]) -> String {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_string(&mut text)
-        .unwrap();
-    text
 }
 
 #[test]

@@ -3,22 +3,13 @@
 
 mod common;
 
-use common::{Run, beacon, fixture, run};
+use common::{IDS, Run, beacon, fixture, run};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use serde::Deserialize;
 use serde_json::Value;
-
-const IDS: [&str; 6] = [
-    "verify",
-    "ingest-traces",
-    "metrics",
-    "traces",
-    "logs",
-    "usage-snapshot",
-];
 
 fn payloads(args: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();

@@ -2,6 +2,7 @@
 
 pub mod dry_run;
 pub mod payloads;
+pub mod send;
 pub mod show_config;
 
 use anyhow::{Context as _, Result};
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::ShowConfig(args) => show_config::run(&args, &context),
         Command::Payloads(args) => payloads::run(&args, &context),
         Command::DryRun(args) => dry_run::run(&args, &context),
+        Command::Send(args) => send::run(&args, &context),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "beacon-cli", &mut script);

@@ -2,6 +2,7 @@
 //! contract of `show-config --output json` as typed structs.
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod server;
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,26 @@ use serde::Deserialize;
 
 /// The canary license key in the fixtures: it must never appear in any output.
 pub const CANARY: &str = "CANARY";
+
+/// Every endpoint id, in the catalogue's order.
+pub const IDS: [&str; 6] = [
+    "verify",
+    "ingest-traces",
+    "metrics",
+    "traces",
+    "logs",
+    "usage-snapshot",
+];
+
+/// The text of a gzip stream.
+pub fn ungzip(bytes: &[u8]) -> String {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_string(&mut text)
+        .expect("valid gzip");
+    text
+}
 
 /// `beacon-cli` with an environment that cannot leak into the test: no proxies,
 /// no colour settings, no values or license from the developer's shell, and a

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
@@ -16,6 +16,7 @@ pub struct Recorded {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    pub at: Instant,
 }
 
 impl Recorded {
@@ -78,6 +79,21 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server whose answer to the n-th request (from 0) is `responder(n, request)`.
     pub fn start(responder: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        Self::start_with(None, responder)
+    }
+
+    /// The same over HTTPS, with this certificate chain and key.
+    pub fn start_tls(
+        tls: Arc<rustls::ServerConfig>,
+        responder: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::start_with(Some(tls), responder)
+    }
+
+    fn start_with(
+        tls: Option<Arc<rustls::ServerConfig>>,
+        responder: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -108,6 +124,7 @@ impl TestServer {
                         .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
                         .collect(),
                     body,
+                    at: Instant::now(),
                 };
                 let n = {
                     let mut log = log.lock().unwrap();
@@ -129,9 +146,22 @@ impl TestServer {
                 response
             }
         });
-        runtime.spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
-        });
+        match tls {
+            None => {
+                runtime.spawn(async move {
+                    axum::serve(listener, app).await.expect("serve");
+                });
+            }
+            Some(config) => {
+                let listener = TlsListener {
+                    inner: listener,
+                    acceptor: tokio_rustls::TlsAcceptor::from(config),
+                };
+                runtime.spawn(async move {
+                    axum::serve(listener, app).await.expect("serve");
+                });
+            }
+        }
         Self {
             addr,
             requests,
@@ -144,6 +174,11 @@ impl TestServer {
         format!("http://{}", self.addr)
     }
 
+    /// `https://127.0.0.1:PORT`; the test certificate carries that address.
+    pub fn https_url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
     /// Every request received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
@@ -154,6 +189,70 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
+        }
+    }
+}
+
+/// A TCP listener that completes a TLS handshake before handing a connection to axum.
+struct TlsListener {
+    inner: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.inner.accept().await else {
+                continue;
+            };
+            // A client that rejects the certificate fails the handshake: wait for the next.
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// A test CA and a server certificate it signed for `localhost` and 127.0.0.1.
+pub struct TestPki {
+    pub ca_pem: String,
+    pub server: Arc<rustls::ServerConfig>,
+}
+
+impl TestPki {
+    pub fn new() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "beacon-cli test CA");
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca)
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone(), ca.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+            )
+            .unwrap();
+        Self {
+            ca_pem: ca.pem(),
+            server: Arc::new(server),
         }
     }
 }

@@ -1,0 +1,96 @@
+//! A real forward proxy for tests: Debian's tinyproxy, started on a free
+//! loopback port with its own configuration and log. `scripts/test` installs it.
+#![allow(dead_code)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running tinyproxy; it is killed when dropped.
+pub struct Tinyproxy {
+    pub port: u16,
+    pub log: PathBuf,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+fn binary() -> PathBuf {
+    for candidate in [
+        "/usr/bin/tinyproxy",
+        "/usr/sbin/tinyproxy",
+        "/usr/local/bin/tinyproxy",
+    ] {
+        let path = PathBuf::from(candidate);
+        if path.exists() {
+            return path;
+        }
+    }
+    panic!(
+        "tinyproxy is not installed: run the tests with `scripts/test`, which installs it, \
+         or `apt-get install tinyproxy`"
+    );
+}
+
+impl Tinyproxy {
+    /// Starts tinyproxy; `basic_auth` requires `user:password` from clients.
+    pub fn start(basic_auth: Option<(&str, &str)>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = dir.path().join("tinyproxy.log");
+        let mut config = format!(
+            "Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile \"{}\"\nLogLevel Connect\n\
+             MaxClients 32\nAllow 127.0.0.1\n",
+            log.display()
+        );
+        // No ConnectPort line: CONNECT is allowed to any port, as the test servers use random ones.
+        if let Some((user, password)) = basic_auth {
+            config.push_str(&format!("BasicAuth {user} {password}\n"));
+        }
+        let config_path = dir.path().join("tinyproxy.conf");
+        std::fs::write(&config_path, config).unwrap();
+        let child = Command::new(binary())
+            .arg("-d")
+            .arg("-c")
+            .arg(&config_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tinyproxy starts");
+        let proxy = Self {
+            port,
+            log,
+            child,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tinyproxy did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        proxy
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// What tinyproxy logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Tinyproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
