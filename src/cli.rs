@@ -29,6 +29,7 @@ Examples:
   beacon-cli show-config --output json | jq '.endpoints[] | select(.enabled) | .url'
   beacon-cli payloads traces --synthetic
   beacon-cli dry-run ingest-traces --license-file license.txt
+  beacon-cli validate traces body.json
 
 Values come from: the -f files in order; else $LANGSMITH_CONFIG; else ./langsmith_config.yaml;
 else the chart's defaults. --set and --set-string apply after every file, as in Helm.
@@ -164,6 +165,30 @@ Examples:
   beacon-cli send ingest-traces --license-file license.txt -o json | jq .outcome"
     )]
     Send(SendArgs),
+
+    /// Check a payload strictly: OTLP conformance, documented shapes, personal data
+    #[command(
+        long_about = "\
+Check a payload strictly: OTLP conformance, the documented billing shapes, and personal data.
+
+OTLP receivers silently accept malformed telemetry, and LangSmith's own published samples are
+not valid. validate says precisely what is wrong and where: each finding has a severity (error,
+warning, info), a JSON pointer, the line and column, a code, a message and a hint. The OTLP
+bodies are also decoded with opentelemetry-proto, as a receiver would. Strings that look like
+e-mail addresses, IP addresses, bearer tokens, JWTs, API keys or your license key are reported
+(masked) wherever they appear outside the license field.
+
+Exit 0 when there is no error, 3 when there is (--deny warnings counts warnings too), 2 when the
+input cannot be read.",
+        after_help = "\
+Examples:
+  beacon-cli validate traces body.json
+  beacon-cli payloads metrics | beacon-cli validate metrics -          # the published sample's defects
+  beacon-cli validate logs export.pb --format protobuf                 # OTLP protobuf, gzip detected
+  beacon-cli validate ingest-traces body.json --deny warnings -o json | jq '.findings[] | .code'
+  beacon-cli validate --all-samples                                    # verdict on every published sample"
+    )]
+    Validate(ValidateArgs),
 
     /// Print a shell completion script: `beacon-cli completions bash > /etc/bash_completion.d/beacon-cli`
     Completions {
@@ -334,6 +359,48 @@ pub struct SendArgs {
     /// Also print the request and response headers (secrets redacted) on standard error
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// What `--deny` turns into failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// Warnings fail too (exit 3)
+    Warnings,
+    /// Warnings and infos fail too (exit 3)
+    Infos,
+}
+
+/// `validate` options.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The endpoint the body is for: verify, ingest-traces, metrics, traces, logs or usage-snapshot
+    #[arg(value_name = "ID", value_parser = endpoint_id, required_unless_present = "all_samples")]
+    pub id: Option<&'static Endpoint>,
+
+    /// The body to check; `-` reads standard input
+    #[arg(value_name = "FILE", required_unless_present = "all_samples")]
+    pub file: Option<PathBuf>,
+
+    /// Check every published sample instead, and compare with their documented defects
+    #[arg(long, conflicts_with_all = ["id", "file", "format", "gzip"])]
+    pub all_samples: bool,
+
+    /// How the body is encoded (protobuf: the OTLP endpoints only)
+    #[arg(long, value_enum, value_name = "ENCODING", default_value_t = crate::validate::Encoding::Json)]
+    pub format: crate::validate::Encoding,
+
+    /// The body is gzip-compressed (detected by itself; this makes it an error if not)
+    #[arg(long)]
+    pub gzip: bool,
+
+    /// Count warnings (or infos too) as failures
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub deny: Option<Deny>,
+
+    /// Your license key, reported wherever it appears outside the license field; else
+    /// $LANGSMITH_LICENSE_KEY, else config.langsmithLicenseKey
+    #[arg(long, value_name = "FILE")]
+    pub license_file: Option<PathBuf>,
 }
 
 /// `show-config` options.

@@ -89,6 +89,22 @@ pub struct Defect {
     pub message: &'static str,
 }
 
+/// The counts a usage snapshot reports, as documented.
+pub const USAGE_MEASURES: &[&str] = &[
+    "workspaces",
+    "users",
+    "projects",
+    "experiments",
+    "datasets",
+    "evaluators",
+    "run_rules",
+    "annotation_queues",
+    "prompts",
+    "prompt_commits",
+    "prompt_pulls",
+    "active_pats_30d",
+];
+
 /// The license placeholder in the published samples.
 pub const LICENSE_PLACEHOLDER: &str = "<YOUR_LICENSE_KEY>";
 
@@ -141,6 +157,11 @@ const METRICS_DEFECTS: &[Defect] = &[
         code: "int64-as-number",
         pointer: "/resourceMetrics/0/scopeMetrics/0/metrics/1/sum/dataPoints/0/timeUnixNano",
         message: "a nanosecond time written as a bare JSON number above 2^53: JavaScript-based decoders lose precision; OTLP/JSON writes 64-bit integers as strings",
+    },
+    Defect {
+        code: "int64-as-number",
+        pointer: "/resourceMetrics/0/scopeMetrics/0/metrics/1/sum/dataPoints/0/asInt",
+        message: "`asInt` written as a bare JSON number; OTLP/JSON writes 64-bit integers as strings (decoders accept numbers too)",
     },
     Defect {
         code: "sum-field-misplaced",

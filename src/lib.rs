@@ -15,3 +15,4 @@ pub mod payload;
 pub mod request;
 pub mod secrets;
 pub mod transport;
+pub mod validate;

@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::endpoints::{Endpoint, LICENSE_PLACEHOLDER};
+use crate::endpoints::{Endpoint, LICENSE_PLACEHOLDER, USAGE_MEASURES};
 
 /// The clock of a seeded run, so `--seed` gives the same bytes every time.
 pub const SEEDED_NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
@@ -186,21 +186,8 @@ impl Synthesizer {
             )
         };
         let mut measures = serde_json::Map::new();
-        for key in [
-            "workspaces",
-            "users",
-            "projects",
-            "experiments",
-            "datasets",
-            "evaluators",
-            "run_rules",
-            "annotation_queues",
-            "prompts",
-            "prompt_commits",
-            "prompt_pulls",
-            "active_pats_30d",
-        ] {
-            measures.insert(key.to_string(), json!(self.rng.u32(0..2000)));
+        for key in USAGE_MEASURES {
+            measures.insert((*key).to_string(), json!(self.rng.u32(0..2000)));
         }
         json!({
             "license_key": LICENSE_PLACEHOLDER,

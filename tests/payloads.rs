@@ -98,7 +98,7 @@ fn published_responses_print_as_published_and_say_they_are_not_json() {
 fn defects_of_the_published_samples_go_to_stderr_one_line_each() {
     for (id, count) in [
         ("traces", 3),
-        ("metrics", 8),
+        ("metrics", 9),
         ("logs", 1),
         ("verify", 0),
         ("ingest-traces", 0),

@@ -4,6 +4,7 @@ pub mod dry_run;
 pub mod payloads;
 pub mod send;
 pub mod show_config;
+pub mod validate;
 
 use anyhow::{Context as _, Result};
 use clap::CommandFactory;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Payloads(args) => payloads::run(&args, &context),
         Command::DryRun(args) => dry_run::run(&args, &context),
         Command::Send(args) => send::run(&args, &context),
+        Command::Validate(args) => validate::run(&args, &context),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "beacon-cli", &mut script);
