@@ -16,7 +16,8 @@ pub enum Exit {
     Failure = 1,
     /// A usage error or invalid input: bad flag, unreadable or malformed file.
     Usage = 2,
-    /// Findings: `show-config --strict` saw warnings, `validate` found errors.
+    /// Findings: `show-config --strict` saw warnings, `validate` found errors,
+    /// `dry-run --strict` on an endpoint the values turn off.
     Findings = 3,
     /// The server answered with an HTTP 4xx status.
     Http4xx = 4,
@@ -41,7 +42,7 @@ Exit codes:
   0  success
   1  internal or other runtime error
   2  usage error or invalid input (bad flag, unreadable or malformed file)
-  3  findings (show-config --strict saw warnings)
+  3  findings (show-config --strict saw warnings; validate found errors)
   4  HTTP 4xx from the server
   5  HTTP 5xx from the server, after retries
   6  network failure (DNS, connect, TLS, proxy)

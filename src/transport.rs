@@ -310,7 +310,16 @@ pub fn check_before_sending(prepared: &Prepared, options: &Options) -> Result<()
     Ok(())
 }
 
-fn client(options: &Options, proxy: Option<&ProxyUse>) -> Result<reqwest::blocking::Client> {
+fn client(
+    url: &Url,
+    options: &Options,
+    proxy: Option<&ProxyUse>,
+) -> Result<reqwest::blocking::Client> {
+    // reqwest loads every system root certificate when the client is built, TLS or
+    // not: about half of a plain-http send (BENCHMARKS.md, send). Without TLS on
+    // the way, an empty trust store is enough.
+    let tls_on_the_way =
+        url.scheme() == "https" || proxy.is_some_and(|p| !p.url.starts_with("http://"));
     let mut builder = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(options.connect_timeout)
@@ -328,7 +337,9 @@ fn client(options: &Options, proxy: Option<&ProxyUse>) -> Result<reqwest::blocki
         })?;
         builder = builder.proxy(proxy);
     }
-    if let Some((path, from)) = &options.cacert {
+    if !tls_on_the_way {
+        builder = builder.tls_certs_only(Vec::new());
+    } else if let Some((path, from)) = &options.cacert {
         let shown = path.display();
         let pem = std::fs::read(path).map_err(|e| {
             InputError::new(format!(
@@ -356,7 +367,7 @@ fn client(options: &Options, proxy: Option<&ProxyUse>) -> Result<reqwest::blocki
 pub fn deliver(prepared: &Prepared, options: &Options) -> Result<Delivery> {
     check_before_sending(prepared, options)?;
     let proxy = proxy_for(&prepared.url, &options.proxy);
-    let client = client(options, proxy.as_ref())?;
+    let client = client(&prepared.url, options, proxy.as_ref())?;
     let start = Instant::now();
     let deadline = start + options.timeout;
     let mut attempts: Vec<Attempt> = Vec::new();

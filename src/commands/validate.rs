@@ -188,8 +188,12 @@ fn all_samples(context: &Context, license: Option<&str>) -> Result<Exit> {
                 "as documented",
             ]);
             for v in &verdicts {
-                let mut codes: Vec<&str> = v.report.findings.iter().map(|f| f.code).collect();
-                codes.dedup();
+                let mut codes: Vec<&str> = Vec::new();
+                for f in &v.report.findings {
+                    if !codes.contains(&f.code) {
+                        codes.push(f.code);
+                    }
+                }
                 table.add_row(vec![
                     Cell::new(v.report.endpoint),
                     Cell::new(if v.report.valid { "yes" } else { "no" }),
