@@ -742,3 +742,119 @@ fn standard_input_works() {
     let report: Report = serde_json::from_str(&out.stdout).unwrap();
     assert!(report.valid);
 }
+
+#[test]
+fn protobuf_bodies_meet_the_same_rules() {
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    use opentelemetry_proto::tonic::metrics::v1::{
+        Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, metric, number_data_point,
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let check = |id: &str, bytes: Vec<u8>, code: &str, pointer: &str| {
+        let file = dir.path().join(format!("{code}.pb"));
+        std::fs::write(&file, bytes).unwrap();
+        let (_, report) = validate_file(dir.path(), id, &file, &["--format", "protobuf"]);
+        let f = report.find(code);
+        assert_eq!(f.pointer, pointer, "{code}");
+        assert_eq!(f.line, None);
+    };
+
+    let mut wrong_trace = span(vec![1; 8], "x");
+    wrong_trace.resource_spans[0].scope_spans[0].spans[0].trace_id = vec![9; 12];
+    check(
+        "traces",
+        wrong_trace.encode_to_vec(),
+        "trace-id-length",
+        "/resourceSpans/0/scopeSpans/0/spans/0/traceId",
+    );
+
+    let mut bad_kind = span(vec![1; 8], "x");
+    bad_kind.resource_spans[0].scope_spans[0].spans[0].kind = 9;
+    check(
+        "traces",
+        bad_kind.encode_to_vec(),
+        "enum-out-of-range",
+        "/resourceSpans/0/scopeSpans/0/spans/0/kind",
+    );
+
+    let mut zero_parent = span(vec![1; 8], "x");
+    zero_parent.resource_spans[0].scope_spans[0].spans[0].parent_span_id = vec![0; 8];
+    check(
+        "traces",
+        zero_parent.encode_to_vec(),
+        "root-parent-not-empty",
+        "/resourceSpans/0/scopeSpans/0/spans/0/parentSpanId",
+    );
+
+    let personal = span(vec![1; 8], "sent by jane.doe@example.com");
+    check(
+        "traces",
+        personal.encode_to_vec(),
+        "privacy-email",
+        "/resourceSpans/0/scopeSpans/0/spans/0/name",
+    );
+
+    let metrics = ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![Metric {
+                    name: "requests".into(),
+                    unit: "requests".into(),
+                    data: Some(metric::Data::Sum(Sum {
+                        data_points: vec![NumberDataPoint {
+                            time_unix_nano: 1_544_712_660_000_000_000,
+                            value: Some(number_data_point::Value::AsInt(3)),
+                            ..Default::default()
+                        }],
+                        aggregation_temporality: 0,
+                        is_monotonic: true,
+                    })),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    check(
+        "metrics",
+        metrics.encode_to_vec(),
+        "sum-without-temporality",
+        "/resourceMetrics/0/scopeMetrics/0/metrics/0/sum",
+    );
+    check(
+        "metrics",
+        metrics.encode_to_vec(),
+        "non-ucum-unit",
+        "/resourceMetrics/0/scopeMetrics/0/metrics/0/unit",
+    );
+
+    let logs = ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![LogRecord {
+                    severity_number: 13,
+                    trace_id: vec![0; 16],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    check(
+        "logs",
+        logs.encode_to_vec(),
+        "log-not-error",
+        "/resourceLogs/0/scopeLogs/0/logRecords/0/severityNumber",
+    );
+    check(
+        "logs",
+        logs.encode_to_vec(),
+        "trace-id-zero",
+        "/resourceLogs/0/scopeLogs/0/logRecords/0/traceId",
+    );
+}
