@@ -19,7 +19,9 @@ What a self-hosted LangSmith sends to LangChain's Beacon service, read from your
 
 beacon-cli reads the values file you install the LangSmith chart with (langsmith_config.yaml)
 and tells you which Beacon endpoints your installation calls, whether each can be turned off,
-and which key in which file decided it.";
+and which key in which file decided it (show-config). It prints every payload LangSmith
+documents (payloads), the exact request before anything leaves (dry-run), delivers it through
+your proxy and TLS setup (send), and checks any payload strictly (validate).";
 
 const AFTER_HELP: &str = "\
 Examples:
