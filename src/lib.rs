@@ -9,6 +9,7 @@ pub mod config;
 pub mod egress;
 pub mod endpoints;
 pub mod error;
+pub mod input;
 pub mod interpret;
 pub mod output;
 pub mod payload;

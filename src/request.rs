@@ -4,16 +4,16 @@
 //! [`Prepared`] request: the exact method, URL, headers and body bytes. `dry-run`
 //! prints it; `send` puts those same bytes on the wire.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use url::Url;
 
-use crate::config::io_reason;
 use crate::egress::{LicenseSource, Report};
 use crate::endpoints::{DEFAULT_BEACON_URL, Endpoint, LICENSE_PLACEHOLDER};
 use crate::error::InputError;
+use crate::input::io_reason;
 use crate::payload::{self, Synthesizer};
 use crate::secrets::Secret;
 
@@ -230,7 +230,15 @@ fn host_header(url: &Url) -> String {
 /// The body before the license goes in: `--payload`, else `--synthetic`, else the sample.
 fn body_template(endpoint: &Endpoint, options: &Options) -> Result<(String, BodySource)> {
     if let Some(path) = &options.payload {
-        let (name, bytes) = read_payload(path)?;
+        let crate::input::Input { name, bytes } = crate::input::read(
+            path,
+            crate::input::Named {
+                what: "payload",
+                fix: "check the path given to --payload",
+                example: "body.json",
+            },
+            MAX_PAYLOAD_BYTES,
+        )?;
         let text = String::from_utf8(bytes).map_err(|e| {
             InputError::new(format!(
                 "payload `{name}` is not UTF-8 text (byte {})",
@@ -267,46 +275,6 @@ pub fn json_reason(err: &serde_json::Error) -> String {
         Some(at) => text[..at].to_string(),
         None => text,
     }
-}
-
-fn read_payload(path: &Path) -> Result<(String, Vec<u8>)> {
-    if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .lock()
-            .take(MAX_PAYLOAD_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .context("cannot read the payload from standard input")?;
-        if bytes.len() as u64 > MAX_PAYLOAD_BYTES {
-            return Err(InputError::new(format!(
-                "the payload on standard input is larger than {MAX_PAYLOAD_BYTES} bytes"
-            ))
-            .into());
-        }
-        return Ok(("<stdin>".to_string(), bytes));
-    }
-    let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| {
-        InputError::new(format!("cannot read payload `{name}`: {}", io_reason(&e)))
-            .hint("check the path given to --payload")
-    })?;
-    if meta.is_dir() {
-        return Err(InputError::new(format!("payload `{name}` is a directory"))
-            .hint("give --payload a JSON file")
-            .into());
-    }
-    if meta.len() > MAX_PAYLOAD_BYTES {
-        return Err(InputError::new(format!(
-            "payload `{name}` is {} bytes, more than the {MAX_PAYLOAD_BYTES}-byte limit",
-            meta.len()
-        ))
-        .into());
-    }
-    let bytes = std::fs::read(path).map_err(|e| {
-        InputError::new(format!("cannot read payload `{name}`: {}", io_reason(&e)))
-            .hint("check the file's permissions")
-    })?;
-    Ok((name, bytes))
 }
 
 /// `--license-file`, else `$LANGSMITH_LICENSE_KEY`, else the values.

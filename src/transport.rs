@@ -344,7 +344,7 @@ fn client(
         let pem = std::fs::read(path).map_err(|e| {
             InputError::new(format!(
                 "cannot read the CA bundle `{shown}` from {from}: {}",
-                crate::config::io_reason(&e)
+                crate::input::io_reason(&e)
             ))
             .hint("give a PEM file of one or more CA certificates")
         })?;

@@ -722,3 +722,17 @@ fn set_into_a_list_item_keeps_the_files_other_items() {
         "item 1 of the file's list is kept"
     );
 }
+
+#[test]
+fn a_directory_gets_a_hint_naming_the_file_inside() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = beacon(dir.path());
+    cmd.args(["show-config", "-f"]).arg(dir.path());
+    let out = run(cmd);
+    assert_eq!(out.code, 2);
+    let expected = format!(
+        "hint: name the file inside it, for example `{}`",
+        dir.path().join("langsmith_config.yaml").display()
+    );
+    assert!(out.stderr.contains(&expected), "{}", out.stderr);
+}

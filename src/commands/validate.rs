@@ -1,9 +1,6 @@
 //! `validate`: strict checks on a body, or on every published sample.
 
-use std::io::Read;
-use std::path::Path;
-
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use comfy_table::Cell;
 use serde::Serialize;
 
@@ -11,7 +8,7 @@ use crate::cli::{Deny, ValidateArgs};
 use crate::commands::Context;
 use crate::egress;
 use crate::endpoints::{Defect, ENDPOINTS, Endpoint};
-use crate::error::{Exit, InputError};
+use crate::error::Exit;
 use crate::output::{self, Paint};
 use crate::request::{self, Options};
 use crate::validate::{self, Encoding, Report, Severity};
@@ -41,7 +38,15 @@ pub fn run(args: &ValidateArgs, context: &Context) -> Result<Exit> {
     let (Some(endpoint), Some(file)) = (args.id, args.file.as_deref()) else {
         unreachable!("clap requires ID and FILE without --all-samples")
     };
-    let (name, bytes) = read_input(file)?;
+    let crate::input::Input { name, bytes } = crate::input::read(
+        file,
+        crate::input::Named {
+            what: "input",
+            fix: "check the path",
+            example: "body.json",
+        },
+        MAX_INPUT_BYTES,
+    )?;
     let report = validate::validate(endpoint, &bytes, args.format, args.gzip, license, &name)?;
     let text = match output::machine(context.global.output, &report)? {
         Some(text) => text,
@@ -71,40 +76,6 @@ fn license(args: &ValidateArgs, context: &Context) -> Result<Option<String>> {
     };
     let found = request::resolve_license(&options, &report)?;
     Ok(found.key.map(|k| k.expose().to_string()))
-}
-
-fn read_input(path: &Path) -> Result<(String, Vec<u8>)> {
-    let mut bytes = Vec::new();
-    if path.as_os_str() == "-" {
-        std::io::stdin()
-            .lock()
-            .take(MAX_INPUT_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .context("cannot read standard input")?;
-        return Ok(("<stdin>".to_string(), bytes));
-    }
-    let name = path.display().to_string();
-    if path.is_dir() {
-        return Err(InputError::new(format!("`{name}` is a directory"))
-            .hint("give the file that holds the body")
-            .into());
-    }
-    let file = std::fs::File::open(path).map_err(|e| {
-        InputError::new(format!(
-            "cannot read `{name}`: {}",
-            crate::config::io_reason(&e)
-        ))
-        .hint("check the path")
-    })?;
-    file.take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read `{name}`"))?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(
-            InputError::new(format!("`{name}` is larger than {MAX_INPUT_BYTES} bytes")).into(),
-        );
-    }
-    Ok((name, bytes))
 }
 
 fn human(report: &Report, name: &str, paint: Paint) -> String {

@@ -10,10 +10,9 @@ pub mod set;
 pub mod yaml;
 
 use std::ffi::OsString;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use crate::error::InputError;
@@ -115,19 +114,15 @@ impl Values {
         };
         let mut stdin_used = false;
         for (path, kind) in chosen_files(options) {
-            let (name, text) = if path.as_os_str() == "-" {
+            if path.as_os_str() == "-" {
                 if stdin_used {
                     return Err(InputError::new("`-f -` is given twice")
                         .hint("standard input can be read only once; save it to a file for the second use")
                         .into());
                 }
                 stdin_used = true;
-                ("<stdin>".to_string(), read_stdin()?)
-            } else {
-                let name = path.display().to_string();
-                let text = read_file(&path, kind)?;
-                (name, text)
-            };
+            }
+            let (name, text) = read_file(&path, kind)?;
             values.add_file(name, kind, &text)?;
         }
         values.apply_sets(&options.set, true)?;
@@ -254,62 +249,24 @@ fn chosen_files(options: &LoadOptions) -> Vec<(PathBuf, SourceKind)> {
     Vec::new()
 }
 
-fn read_file(path: &Path, kind: SourceKind) -> Result<String> {
-    let shown = path.display();
-    let how = if kind == SourceKind::Env {
-        " (named by $LANGSMITH_CONFIG)"
+/// A values file's name and text.
+fn read_file(path: &Path, kind: SourceKind) -> Result<(String, String)> {
+    let what = if kind == SourceKind::Env {
+        "values file (named by $LANGSMITH_CONFIG)"
     } else {
-        ""
+        "values file"
     };
-    let meta = std::fs::metadata(path).map_err(|e| {
-        let hint = if e.kind() == std::io::ErrorKind::NotFound {
-            "check the path; `helm get values RELEASE -o yaml | beacon-cli show-config -f -` reads the values in force"
-        } else {
-            "check the file's permissions"
-        };
-        InputError::new(format!("cannot read values file `{shown}`{how}: {}", io_reason(&e))).hint(hint)
-    })?;
-    if meta.is_dir() {
-        return Err(
-            InputError::new(format!("`{shown}`{how} is a directory, not a values file"))
-                .hint(
-                    "name the YAML file inside it, for example `-f {shown}/langsmith_config.yaml`",
-                )
-                .into(),
-        );
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(InputError::new(format!(
-            "`{shown}`{how} is {} bytes, more than the {MAX_FILE_BYTES}-byte limit for a values file",
-            meta.len()
-        ))
-        .hint("a Helm values file is a few hundred kilobytes at most; check that this is the right file")
-        .into());
-    }
-    let bytes = std::fs::read(path).map_err(|e| {
-        InputError::new(format!(
-            "cannot read values file `{shown}`{how}: {}",
-            io_reason(&e)
-        ))
-        .hint("check the file's permissions")
-    })?;
-    into_text(bytes, &format!("`{shown}`"))
-}
-
-fn read_stdin() -> Result<String> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .context("cannot read values from standard input")?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(InputError::new(format!(
-            "standard input holds more than the {MAX_FILE_BYTES}-byte limit for a values file"
-        ))
-        .into());
-    }
-    into_text(bytes, "standard input")
+    let input = crate::input::read(
+        path,
+        crate::input::Named {
+            what,
+            fix: "check the path; `helm get values RELEASE -o yaml | beacon-cli show-config -f -` reads the values in force",
+            example: CWD_FILE,
+        },
+        MAX_FILE_BYTES,
+    )?;
+    let text = into_text(input.bytes, &format!("`{}`", input.name))?;
+    Ok((input.name, text))
 }
 
 fn into_text(bytes: Vec<u8>, shown: &str) -> Result<String> {
@@ -321,21 +278,6 @@ fn into_text(bytes: Vec<u8>, shown: &str) -> Result<String> {
             .hint("values files are UTF-8 YAML; re-save the file as UTF-8")
             .into()
     })
-}
-
-/// The reason of an I/O error in lower case, without the OS error number.
-pub(crate) fn io_reason(err: &std::io::Error) -> String {
-    match err.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => {
-            let text = err.to_string();
-            text.split(" (os error")
-                .next()
-                .unwrap_or(&text)
-                .to_lowercase()
-        }
-    }
 }
 
 /// Helm's merge of one values layer over another: mappings merge key by key,
