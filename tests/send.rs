@@ -409,6 +409,31 @@ fn a_closed_port_is_a_network_error_retried_then_exit_6() {
 }
 
 #[test]
+fn https_with_a_self_signed_certificate_fails_without_cacert_and_passes_with_it() {
+    let setup = setup();
+    let pki = TestPki::self_signed();
+    let server = TestServer::start_tls(pki.server.clone(), |_, r| documented(r));
+    let cert = setup.dir.path().join("self-signed.pem");
+    std::fs::write(&cert, &pki.ca_pem).unwrap();
+    let (out, report) = send(&setup, &["verify", "--url", &server.https_url()], &[]);
+    assert_eq!(out.code, 6);
+    assert!(report.error.unwrap().contains("unknown authority"));
+    let (out, _) = send(
+        &setup,
+        &[
+            "verify",
+            "--url",
+            &server.https_url(),
+            "--cacert",
+            cert.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
 fn https_with_a_private_ca_fails_without_cacert_and_passes_with_it() {
     let setup = setup();
     let pki = TestPki::new();

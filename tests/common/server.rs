@@ -227,6 +227,30 @@ pub struct TestPki {
 }
 
 impl TestPki {
+    /// One self-signed certificate for 127.0.0.1 and localhost, its own trust anchor.
+    pub fn self_signed() -> Self {
+        let rcgen::CertifiedKey { cert, signing_key } = rcgen::generate_simple_self_signed(vec![
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+        ])
+        .unwrap();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(signing_key.serialize_der().into()),
+            )
+            .unwrap();
+        Self {
+            ca_pem: cert.pem(),
+            server: Arc::new(server),
+        }
+    }
+
+    /// A test CA and a server certificate it signed.
     pub fn new() -> Self {
         use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
