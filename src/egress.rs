@@ -43,6 +43,16 @@ pub struct Report {
     pub notes: Vec<Note>,
 }
 
+impl Report {
+    /// The state of one endpoint; the report holds every endpoint of the catalogue.
+    pub fn endpoint(&self, id: &str) -> &EndpointState {
+        self.endpoints
+            .iter()
+            .find(|e| e.id == id)
+            .expect("the report holds every catalogue endpoint")
+    }
+}
+
 /// The key, file and line that decided something.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DecidedBy {

@@ -79,9 +79,9 @@ pub fn prepare(
     if prepared.body_source == BodySource::Sample {
         super::payloads::report_defects(endpoint);
     }
-    let state = report.endpoints.iter().find(|e| e.id == endpoint.id);
-    let off = state.is_some_and(|s| !s.enabled);
-    if let Some(state) = state.filter(|s| !s.enabled) {
+    let state = report.endpoint(endpoint.id);
+    let off = !state.enabled;
+    if off {
         let at = match (&state.decided_by.file, state.decided_by.line) {
             (Some(file), Some(line)) => format!(" at {file}:{line}"),
             (Some(file), None) => format!(" in {file}"),

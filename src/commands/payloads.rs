@@ -122,23 +122,6 @@ pub fn report_defects(endpoint: &Endpoint) {
     }
 }
 
-fn state(report: &Report, id: &str) -> bool {
-    report
-        .endpoints
-        .iter()
-        .find(|e| e.id == id)
-        .is_some_and(|e| e.enabled)
-}
-
-fn url(report: &Report, id: &str) -> String {
-    report
-        .endpoints
-        .iter()
-        .find(|e| e.id == id)
-        .map(|e| e.url.clone())
-        .unwrap_or_default()
-}
-
 fn info(
     endpoint: &'static Endpoint,
     body: &str,
@@ -154,9 +137,9 @@ fn info(
         id: endpoint.id,
         method: endpoint.method,
         path: endpoint.path,
-        url: url(report, endpoint.id),
+        url: report.endpoint(endpoint.id).url.clone(),
         class: endpoint.class,
-        enabled: state(report, endpoint.id),
+        enabled: report.endpoint(endpoint.id).enabled,
         request,
         response,
         documented_since: endpoint.documented_since,
@@ -181,7 +164,7 @@ fn listing(
         "response",
     ]);
     for endpoint in chosen {
-        let on = if state(report, endpoint.id) {
+        let on = if report.endpoint(endpoint.id).enabled {
             paint.warn("on")
         } else {
             paint.good("off")
@@ -189,7 +172,7 @@ fn listing(
         table.add_row(vec![
             Cell::new(endpoint.id),
             Cell::new(endpoint.method),
-            Cell::new(url(report, endpoint.id)),
+            Cell::new(report.endpoint(endpoint.id).url.clone()),
             Cell::new(endpoint.class.as_str()),
             Cell::new(on),
             Cell::new(endpoint.documented_since),
@@ -204,7 +187,7 @@ fn listing(
                 "# {} {} {}",
                 endpoint.id,
                 endpoint.method,
-                url(report, endpoint.id)
+                report.endpoint(endpoint.id).url.clone()
             ))
         ));
         if !body.ends_with('\n') {
