@@ -234,19 +234,9 @@ impl TestPki {
             "127.0.0.1".to_string(),
         ])
         .unwrap();
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let server = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![cert.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(signing_key.serialize_der().into()),
-            )
-            .unwrap();
         Self {
             ca_pem: cert.pem(),
-            server: Arc::new(server),
+            server: server_config(vec![cert.der().clone()], &signing_key),
         }
     }
 
@@ -264,19 +254,27 @@ impl TestPki {
             .unwrap()
             .signed_by(&leaf_key, &ca)
             .unwrap();
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let server = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![leaf.der().clone(), ca.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-            )
-            .unwrap();
         Self {
             ca_pem: ca.pem(),
-            server: Arc::new(server),
+            server: server_config(vec![leaf.der().clone(), ca.der().clone()], &leaf_key),
         }
     }
+}
+
+/// A TLS server configuration presenting `chain`, with `key`.
+fn server_config(
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: &rcgen::KeyPair,
+) -> Arc<rustls::ServerConfig> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            chain,
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    Arc::new(config)
 }
