@@ -120,6 +120,20 @@ pub struct License {
     pub key: Option<secrets::Secret>,
 }
 
+impl License {
+    /// A key written in the values: its fingerprint is derived from it, here only.
+    fn in_values(key: String, decided_by: DecidedBy) -> Self {
+        let key = secrets::Secret::new(key);
+        Self {
+            source: LicenseSource::Values,
+            fingerprint: Some(key.fingerprint()),
+            secret_name: None,
+            decided_by: Some(decided_by),
+            key: Some(key),
+        }
+    }
+}
+
 /// An environment variable from `commonEnv`, its value redacted where secret.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvSetting {
@@ -692,17 +706,14 @@ impl<'a> Analysis<'a> {
             });
         if let Some((key, var)) = from_env {
             let path = format!("commonEnv[{}].value", var.index);
-            return License {
-                source: LicenseSource::Values,
-                fingerprint: Some(secrets::fingerprint(&key)),
-                secret_name: None,
-                decided_by: Some(self.decided(
+            return License::in_values(
+                key,
+                self.decided(
                     Some(path),
                     Some(var.pos),
                     "`commonEnv` `LANGSMITH_LICENSE_KEY` (env wins over the chart's secret)",
-                )),
-                key: Some(secrets::Secret::new(key)),
-            };
+                ),
+            );
         }
         if let Some((name, pos)) = secret_name {
             if let Some((_, inline_pos)) = &inline {
@@ -726,17 +737,14 @@ impl<'a> Analysis<'a> {
             };
         }
         match inline {
-            Some((key, pos)) => License {
-                source: LicenseSource::Values,
-                fingerprint: Some(secrets::fingerprint(&key)),
-                secret_name: None,
-                decided_by: Some(self.decided(
+            Some((key, pos)) => License::in_values(
+                key,
+                self.decided(
                     Some("config.langsmithLicenseKey".into()),
                     Some(pos),
                     "inline in the values",
-                )),
-                key: Some(secrets::Secret::new(key)),
-            },
+                ),
+            ),
             None => License {
                 source: LicenseSource::Missing,
                 fingerprint: None,
