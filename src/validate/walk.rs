@@ -304,6 +304,26 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
+    /// After a member or element: true at the closing `close`, false after a `,`.
+    fn closes(&mut self, close: u8) -> Result<bool> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                Ok(false)
+            }
+            Some(c) if c == close => {
+                self.i += 1;
+                Ok(true)
+            }
+            _ => Err(self.syntax(if close == b'}' {
+                "expected `,` or `}`"
+            } else {
+                "expected `,` or `]`"
+            })),
+        }
+    }
+
     /// Walks an object at `{`, calling `each` for every member with the path on
     /// the member's key and the reader on its value.
     fn object(&mut self, mut each: impl FnMut(&mut Self, &str, usize) -> Result<()>) -> Result<()> {
@@ -327,14 +347,8 @@ impl<'a> Walker<'a> {
                 let done = each(self, &key, key_at);
                 self.path.pop();
                 done?;
-                self.ws();
-                match self.peek() {
-                    Some(b',') => self.i += 1,
-                    Some(b'}') => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return Err(self.syntax("expected `,` or `}`")),
+                if self.closes(b'}')? {
+                    break;
                 }
             }
         }
@@ -359,14 +373,8 @@ impl<'a> Walker<'a> {
                 self.path.pop();
                 done?;
                 n += 1;
-                self.ws();
-                match self.peek() {
-                    Some(b',') => self.i += 1,
-                    Some(b']') => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return Err(self.syntax("expected `,` or `]`")),
+                if self.closes(b']')? {
+                    break;
                 }
             }
         }
