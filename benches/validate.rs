@@ -12,8 +12,9 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use beacon_cli::endpoints;
-use beacon_cli::validate::{self, Encoding};
+use beacon_cli::decode::{self, Encoding, Gzip, Limits};
+use beacon_cli::endpoints::EndpointId;
+use beacon_cli::validate;
 
 /// About this many bytes of JSON.
 const TARGET_BYTES: usize = 64 * 1024 * 1024;
@@ -76,7 +77,6 @@ fn main() {
         std::fs::write(&path, &bytes).expect("write BENCH_OTLP_FILE");
     }
     let mb = bytes.len() as f64 / (1024.0 * 1024.0);
-    let traces = endpoints::find("traces").expect("traces endpoint");
 
     let floor = best(|| {
         let value: serde_json::Value = serde_json::from_slice(&bytes).expect("valid JSON");
@@ -89,8 +89,18 @@ fn main() {
     });
     let mut findings = 0;
     let validated = best(|| {
-        let report = validate::validate(traces, &bytes, Encoding::Json, false, None, "bench")
-            .expect("validates");
+        // The copy stands for the read: `validate` owns the bytes it reads.
+        let body = decode::decode(
+            bytes.clone(),
+            EndpointId::Traces,
+            Encoding::Json,
+            Gzip::Detect,
+            &Limits::default(),
+            "bench",
+        )
+        .expect("decodes");
+        let report =
+            validate::validate(EndpointId::Traces, &body, None, "bench").expect("validates");
         findings = report.findings.len();
         std::hint::black_box(report);
     });

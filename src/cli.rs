@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::endpoints::{self, Endpoint};
+use crate::endpoints::{self, EndpointId};
 
 use crate::error::EXIT_CODES_HELP;
 use crate::output::{ColorChoice, Format};
@@ -204,8 +204,8 @@ Examples:
 }
 
 /// An endpoint id, checked against the catalogue.
-fn endpoint_id(text: &str) -> Result<&'static Endpoint, String> {
-    if let Some(endpoint) = endpoints::find(text) {
+fn endpoint_id(text: &str) -> Result<EndpointId, String> {
+    if let Some(endpoint) = EndpointId::parse(text) {
         return Ok(endpoint);
     }
     let valid: Vec<&str> = endpoints::ids().collect();
@@ -225,7 +225,7 @@ fn endpoint_id(text: &str) -> Result<&'static Endpoint, String> {
 pub struct PayloadsArgs {
     /// The endpoint: verify, ingest-traces, metrics, traces, logs or usage-snapshot; all when omitted
     #[arg(value_name = "ID", value_parser = endpoint_id)]
-    pub id: Option<&'static Endpoint>,
+    pub id: Option<EndpointId>,
 
     /// Print the documented response instead of the request (needs an ID)
     #[arg(long, requires = "id", conflicts_with = "synthetic")]
@@ -289,7 +289,7 @@ pub struct RequestArgs {
 pub struct DryRunArgs {
     /// The endpoint: verify, ingest-traces, metrics, traces, logs or usage-snapshot
     #[arg(value_name = "ID", value_parser = endpoint_id)]
-    pub id: &'static Endpoint,
+    pub id: EndpointId,
 
     /// How to print the request
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = RequestFormat::Http)]
@@ -320,12 +320,24 @@ fn seconds(text: &str) -> Result<Duration, String> {
 pub struct SendArgs {
     /// The endpoint: verify, ingest-traces, metrics, traces, logs or usage-snapshot
     #[arg(value_name = "ID", value_parser = endpoint_id)]
-    pub id: &'static Endpoint,
+    pub id: EndpointId,
 
     /// The request.
     #[command(flatten)]
     pub request: RequestArgs,
 
+    /// How to reach the server.
+    #[command(flatten)]
+    pub network: NetworkArgs,
+
+    /// Also print the request and response headers (secrets redacted) on standard error
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// How to reach the server: proxy, certificates, timeouts, retries.
+#[derive(Debug, Args, Clone)]
+pub struct NetworkArgs {
     /// Add the CA certificates in this PEM file to the system's roots (also $SSL_CERT_FILE)
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
@@ -357,10 +369,6 @@ pub struct SendArgs {
     /// Allow plain http to hosts other than loopback (license keys travel in the body)
     #[arg(long)]
     pub allow_http: bool,
-
-    /// Also print the request and response headers (secrets redacted) on standard error
-    #[arg(short, long)]
-    pub verbose: bool,
 }
 
 /// What `--deny` turns into failures.
@@ -377,7 +385,7 @@ pub enum Deny {
 pub struct ValidateArgs {
     /// The endpoint the body is for: verify, ingest-traces, metrics, traces, logs or usage-snapshot
     #[arg(value_name = "ID", value_parser = endpoint_id, required_unless_present = "all_samples")]
-    pub id: Option<&'static Endpoint>,
+    pub id: Option<EndpointId>,
 
     /// The body to check; `-` reads standard input
     #[arg(value_name = "FILE", required_unless_present = "all_samples")]
@@ -388,8 +396,8 @@ pub struct ValidateArgs {
     pub all_samples: bool,
 
     /// How the body is encoded (protobuf: the OTLP endpoints only)
-    #[arg(long, value_enum, value_name = "ENCODING", default_value_t = crate::validate::Encoding::Json)]
-    pub format: crate::validate::Encoding,
+    #[arg(long, value_enum, value_name = "ENCODING", default_value_t = crate::decode::Encoding::Json)]
+    pub format: crate::decode::Encoding,
 
     /// The body is gzip-compressed (detected by itself; this makes it an error if not)
     #[arg(long)]

@@ -4,9 +4,113 @@
 //! operational telemetry") and the LangSmith Helm chart.
 
 use serde::Serialize;
+use url::Url;
 
 /// The Beacon base URL when nothing overrides it.
 pub const DEFAULT_BEACON_URL: &str = "https://beacon.langchain.com";
+
+/// The six endpoints by name. Matches on it are exhaustive: a new endpoint is a
+/// compile error wherever it is not handled yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndpointId {
+    /// License verification.
+    Verify,
+    /// Usage reporting: trace transactions.
+    IngestTraces,
+    /// OTLP metrics.
+    Metrics,
+    /// OTLP traces.
+    Traces,
+    /// OTLP logs.
+    Logs,
+    /// Daily usage snapshots.
+    UsageSnapshot,
+}
+
+impl EndpointId {
+    /// Every endpoint, in the order the documentation lists them.
+    pub const ALL: [EndpointId; 6] = [
+        EndpointId::Verify,
+        EndpointId::IngestTraces,
+        EndpointId::Metrics,
+        EndpointId::Traces,
+        EndpointId::Logs,
+        EndpointId::UsageSnapshot,
+    ];
+
+    /// The id used on the command line and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointId::Verify => "verify",
+            EndpointId::IngestTraces => "ingest-traces",
+            EndpointId::Metrics => "metrics",
+            EndpointId::Traces => "traces",
+            EndpointId::Logs => "logs",
+            EndpointId::UsageSnapshot => "usage-snapshot",
+        }
+    }
+
+    /// The endpoint with this id on the command line.
+    pub fn parse(text: &str) -> Option<EndpointId> {
+        EndpointId::ALL.into_iter().find(|id| id.as_str() == text)
+    }
+
+    /// Its entry in the catalogue.
+    pub fn spec(self) -> &'static Endpoint {
+        let spec = &ENDPOINTS[self as usize];
+        debug_assert_eq!(spec.id, self);
+        spec
+    }
+
+    /// The OTLP signal it carries, for the three operational endpoints.
+    pub fn signal(self) -> Option<Signal> {
+        match self {
+            EndpointId::Metrics => Some(Signal::Metrics),
+            EndpointId::Traces => Some(Signal::Traces),
+            EndpointId::Logs => Some(Signal::Logs),
+            EndpointId::Verify | EndpointId::IngestTraces | EndpointId::UsageSnapshot => None,
+        }
+    }
+}
+
+impl std::fmt::Display for EndpointId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An OTLP signal: what the operational endpoints carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Signal {
+    /// `ExportMetricsServiceRequest`.
+    Metrics,
+    /// `ExportTraceServiceRequest`.
+    Traces,
+    /// `ExportLogsServiceRequest`.
+    Logs,
+}
+
+impl Signal {
+    /// The protobuf message a request carries.
+    pub fn request_message(self) -> &'static str {
+        match self {
+            Signal::Metrics => "ExportMetricsServiceRequest",
+            Signal::Traces => "ExportTraceServiceRequest",
+            Signal::Logs => "ExportLogsServiceRequest",
+        }
+    }
+
+    /// The `partialSuccess` field that counts what the receiver rejected, and the
+    /// noun for those items.
+    pub fn rejected(self) -> (&'static str, &'static str) {
+        match self {
+            Signal::Metrics => ("rejectedDataPoints", "data points"),
+            Signal::Traces => ("rejectedSpans", "spans"),
+            Signal::Logs => ("rejectedLogRecords", "log records"),
+        }
+    }
+}
 
 /// What an endpoint's traffic is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,8 +158,8 @@ pub enum Control {
 /// One Beacon endpoint.
 #[derive(Debug, Clone, Copy)]
 pub struct Endpoint {
-    /// The id used on the command line and in JSON.
-    pub id: &'static str,
+    /// Which one.
+    pub id: EndpointId,
     /// The HTTP method.
     pub method: &'static str,
     /// The path under the Beacon base URL.
@@ -193,7 +297,7 @@ pub const RESPONSE_DEFECT: &str =
 /// All six endpoints, in the order the documentation lists them.
 pub const ENDPOINTS: [Endpoint; 6] = [
     Endpoint {
-        id: "verify",
+        id: EndpointId::Verify,
         method: "POST",
         path: "/v1/beacon/verify",
         class: Class::Billing,
@@ -206,7 +310,7 @@ pub const ENDPOINTS: [Endpoint; 6] = [
         defects: &[],
     },
     Endpoint {
-        id: "ingest-traces",
+        id: EndpointId::IngestTraces,
         method: "POST",
         path: "/v1/beacon/ingest-traces",
         class: Class::Billing,
@@ -219,7 +323,7 @@ pub const ENDPOINTS: [Endpoint; 6] = [
         defects: &[],
     },
     Endpoint {
-        id: "metrics",
+        id: EndpointId::Metrics,
         method: "POST",
         path: "/v1/beacon/v1/metrics",
         class: Class::Operational,
@@ -235,7 +339,7 @@ pub const ENDPOINTS: [Endpoint; 6] = [
         defects: METRICS_DEFECTS,
     },
     Endpoint {
-        id: "traces",
+        id: EndpointId::Traces,
         method: "POST",
         path: "/v1/beacon/v1/traces",
         class: Class::Operational,
@@ -251,7 +355,7 @@ pub const ENDPOINTS: [Endpoint; 6] = [
         defects: TRACES_DEFECTS,
     },
     Endpoint {
-        id: "logs",
+        id: EndpointId::Logs,
         method: "POST",
         path: "/v1/beacon/v1/logs",
         class: Class::Operational,
@@ -267,7 +371,7 @@ pub const ENDPOINTS: [Endpoint; 6] = [
         defects: LOGS_DEFECTS,
     },
     Endpoint {
-        id: "usage-snapshot",
+        id: EndpointId::UsageSnapshot,
         method: "POST",
         path: "/v1/beacon/usage-snapshot",
         class: Class::Usage,
@@ -285,15 +389,29 @@ pub const ENDPOINTS: [Endpoint; 6] = [
 
 /// The endpoint ids, for messages and completions.
 pub fn ids() -> impl Iterator<Item = &'static str> {
-    ENDPOINTS.iter().map(|e| e.id)
+    EndpointId::ALL.into_iter().map(EndpointId::as_str)
 }
 
-/// The endpoint with this id.
-pub fn find(id: &str) -> Option<&'static Endpoint> {
-    ENDPOINTS.iter().find(|e| e.id == id)
+/// The endpoint a request path is for, whatever base path comes before it
+/// (`/v1/beacon/verify`, `/some/prefix/v1/beacon/verify`, a trailing `/` or not),
+/// with that base path. `None` for a path that is no Beacon endpoint.
+pub fn by_path(path: &str) -> Option<(EndpointId, &str)> {
+    let trimmed = path.strip_suffix('/').unwrap_or(path);
+    ENDPOINTS
+        .iter()
+        .find_map(|e| trimmed.strip_suffix(e.path).map(|prefix| (e.id, prefix)))
 }
 
-/// Joins a base URL and an endpoint path with exactly one `/` between them.
+/// The endpoint's URL under a base URL: the endpoint path appended to whatever
+/// path the base has, with exactly one `/` between them.
+pub fn url(base: &Url, id: EndpointId) -> Url {
+    let mut url = base.clone();
+    let path = format!("{}{}", base.path().trim_end_matches('/'), id.spec().path);
+    url.set_path(&path);
+    url
+}
+
+/// The same, for a base URL given as text (from the values), as text.
 pub fn join_url(base: &str, path: &str) -> String {
     format!("{}{}", base.trim_end_matches('/'), path)
 }
@@ -309,6 +427,28 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), ENDPOINTS.len());
         assert!(ENDPOINTS.iter().all(|e| e.path.starts_with("/v1/beacon/")));
+        for id in EndpointId::ALL {
+            assert_eq!(id.spec().id, id);
+            assert_eq!(EndpointId::parse(id.as_str()), Some(id));
+            assert_eq!(
+                serde_json::to_value(id).unwrap(),
+                serde_json::json!(id.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn requests_are_found_by_path_under_any_base() {
+        for id in EndpointId::ALL {
+            let path = id.spec().path;
+            assert_eq!(by_path(path), Some((id, "")));
+            assert_eq!(
+                by_path(&format!("/some/prefix{path}/")),
+                Some((id, "/some/prefix"))
+            );
+        }
+        assert_eq!(by_path("/v1/beacon/nothing"), None);
+        assert_eq!(by_path("/"), None);
     }
 
     #[test]
@@ -332,6 +472,11 @@ mod tests {
 
     #[test]
     fn urls_join_with_one_slash() {
+        let base = Url::parse("https://gw.corp/beacon/").unwrap();
+        assert_eq!(
+            url(&base, EndpointId::Verify).as_str(),
+            "https://gw.corp/beacon/v1/beacon/verify"
+        );
         assert_eq!(
             join_url("https://beacon.langchain.com/", "/v1/beacon/verify"),
             "https://beacon.langchain.com/v1/beacon/verify"

@@ -1,38 +1,58 @@
-//! Exit codes and the errors that carry their own exit code or hint.
+//! Exit codes, and the one error type that carries its own.
 //!
-//! Every exit code the tool uses is chosen here, in one place, and documented in
-//! the README and in `beacon-cli --help`. Commands return an [`Exit`] or an
-//! `anyhow::Error`; `main` turns an error into a message and a code with [`exit_for`].
+//! Every exit code the tool uses is chosen here: [`Exit::code`] maps each outcome
+//! to its number, in one function, as the README's "Exit codes" table documents.
+//! Commands return an [`Exit`], or an error; an error that knows its outcome is a
+//! [`Failure`], and `main` turns any error into a message and a code with [`exit_for`].
 
 use std::fmt;
 
-/// The process exit status, as documented in the README ("Exit codes").
+use crate::diagnostic::{Diagnostic, Location};
+
+/// How a run ended; [`Exit::code`] is the process exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
 pub enum Exit {
     /// Success.
-    Success = 0,
+    Success,
     /// An internal or other runtime error.
-    Failure = 1,
+    Failure,
     /// A usage error or invalid input: bad flag, unreadable or malformed file.
-    Usage = 2,
+    Usage,
     /// Findings: `show-config --strict` saw warnings, `validate` found errors,
     /// `dry-run --strict` on an endpoint the values turn off.
-    Findings = 3,
+    Findings,
     /// The server answered with an HTTP 4xx status.
-    Http4xx = 4,
+    Http4xx,
     /// The server answered with an HTTP 5xx status (after retries).
-    Http5xx = 5,
+    Http5xx,
     /// Network failure: DNS, connect, TLS or proxy.
-    Network = 6,
+    Network,
     /// Timeout.
-    Timeout = 7,
+    Timeout,
 }
 
 impl Exit {
-    /// The numeric status handed to the operating system.
+    /// The numeric status handed to the operating system: the one map.
     pub fn code(self) -> u8 {
-        self as u8
+        match self {
+            Exit::Success => 0,
+            Exit::Failure => 1,
+            Exit::Usage => 2,
+            Exit::Findings => 3,
+            Exit::Http4xx => 4,
+            Exit::Http5xx => 5,
+            Exit::Network => 6,
+            Exit::Timeout => 7,
+        }
+    }
+
+    /// The outcome of an HTTP status that is not a success.
+    pub fn for_status(status: u16) -> Exit {
+        match status {
+            400..=499 => Exit::Http4xx,
+            500..=599 => Exit::Http5xx,
+            _ => Exit::Failure,
+        }
     }
 }
 
@@ -48,54 +68,67 @@ Exit codes:
   6  network failure (DNS, connect, TLS, proxy)
   7  timeout";
 
-/// Invalid input from the user: a file, a flag or a value. Exits with [`Exit::Usage`].
-///
-/// The message must already name the file (with line and column) or the flag, and
-/// must never quote a secret.
+/// An error that knows how the run ends: invalid input (exit 2), a send that
+/// failed (6, 7), and so on. Its message must already name the file (with line and
+/// column), the flag or the host, and its diagnostic carries the fix.
 #[derive(Debug)]
-pub struct InputError {
-    /// What is wrong, naming the file, line and column, or the flag.
-    pub message: String,
-    /// What to do about it, when that is known.
-    pub hint: Option<String>,
+pub struct Failure {
+    /// How the run ends.
+    pub exit: Exit,
+    /// What happened, where, and what to do.
+    pub diagnostic: Diagnostic,
 }
 
-impl InputError {
-    /// An input error with no hint.
-    pub fn new(message: impl Into<String>) -> Self {
+impl Failure {
+    /// Invalid input from the user: a file, a flag or a value (exit 2).
+    pub fn input(message: impl Into<String>) -> Self {
+        Self::new(Exit::Usage, "input", message)
+    }
+
+    /// A failure with its outcome and code.
+    pub fn new(exit: Exit, code: &'static str, message: impl Into<String>) -> Self {
         Self {
-            message: message.into(),
-            hint: None,
+            exit,
+            diagnostic: Diagnostic::error(code, message),
         }
     }
 
     /// Adds the one-line fix.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.diagnostic.hint = Some(hint.into());
+        self
+    }
+
+    /// Points it at a place.
+    pub fn at(mut self, location: Location) -> Self {
+        self.diagnostic.location = location;
         self
     }
 }
 
-impl fmt::Display for InputError {
+impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.diagnostic.message)
     }
 }
 
-impl std::error::Error for InputError {}
+impl std::error::Error for Failure {}
+
+/// The failure that decides how an error ends the run, if any knows.
+pub fn failure_of(err: &anyhow::Error) -> Option<&Failure> {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<Failure>())
+}
 
 /// The exit code and hint for an error that reached `main`.
 pub fn exit_for(err: &anyhow::Error) -> (Exit, Option<&str>) {
-    for cause in err.chain() {
-        if let Some(input) = cause.downcast_ref::<InputError>() {
-            return (Exit::Usage, input.hint.as_deref());
-        }
+    match failure_of(err) {
+        Some(failure) => (failure.exit, failure.diagnostic.hint.as_deref()),
+        None => (Exit::Failure, None),
     }
-    (Exit::Failure, None)
 }
 
-/// True when the error is a write to a closed pipe (`beacon-cli ... | head`),
-/// which ends the program quietly with success, as ripgrep does.
+/// True when the error is a write to a closed pipe (`beacon-cli ... | head`).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use crate::endpoints::Endpoint;
+use crate::endpoints::{EndpointId, Signal};
 
 /// The facts read from an answer.
 #[derive(Debug, Clone, Serialize)]
@@ -23,28 +23,28 @@ pub struct Interpretation {
     pub facts: Map<String, Value>,
 }
 
-/// Reads the answer to `body` sent to `endpoint`.
+/// Reads the answer sent back for the body `sent` to `endpoint`; `json` is the
+/// answer's body parsed once, when it is JSON.
 pub fn interpret(
-    endpoint: &Endpoint,
+    endpoint: EndpointId,
     sent: &str,
     status: u16,
-    body: &[u8],
+    json: Option<&Value>,
     now: OffsetDateTime,
 ) -> Interpretation {
-    let json: Option<Value> = serde_json::from_slice(body).ok();
-    match endpoint.id {
-        "verify" => verify(status, json.as_ref(), now),
-        "ingest-traces" => ingest(sent, status, json.as_ref()),
-        "usage-snapshot" => usage(status),
-        "metrics" => otlp(status, json.as_ref(), "rejectedDataPoints", "data points"),
-        "traces" => otlp(status, json.as_ref(), "rejectedSpans", "spans"),
-        "logs" => otlp(status, json.as_ref(), "rejectedLogRecords", "log records"),
-        _ => Interpretation {
-            as_documented: (200..300).contains(&status),
-            summary: format!("HTTP {status}"),
-            facts: Map::new(),
-        },
+    match endpoint {
+        EndpointId::Verify => verify(status, json, now),
+        EndpointId::IngestTraces => ingest(sent, status, json),
+        EndpointId::UsageSnapshot => usage(status),
+        EndpointId::Metrics => otlp(status, json, Signal::Metrics),
+        EndpointId::Traces => otlp(status, json, Signal::Traces),
+        EndpointId::Logs => otlp(status, json, Signal::Logs),
     }
+}
+
+/// The token in a `verify` answer, when there is one.
+pub fn token(json: Option<&Value>) -> Option<&str> {
+    json?.get("token")?.as_str()
 }
 
 fn facts(value: Value) -> Map<String, Value> {
@@ -55,8 +55,7 @@ fn facts(value: Value) -> Map<String, Value> {
 }
 
 fn verify(status: u16, json: Option<&Value>, now: OffsetDateTime) -> Interpretation {
-    let token = json.and_then(|j| j.get("token")).and_then(Value::as_str);
-    let Some(token) = token.filter(|_| (200..300).contains(&status)) else {
+    let Some(token) = token(json).filter(|_| (200..300).contains(&status)) else {
         return Interpretation {
             as_documented: false,
             summary: format!(
@@ -174,7 +173,8 @@ fn usage(status: u16) -> Interpretation {
     }
 }
 
-fn otlp(status: u16, json: Option<&Value>, field: &str, noun: &str) -> Interpretation {
+fn otlp(status: u16, json: Option<&Value>, signal: Signal) -> Interpretation {
+    let (field, noun) = signal.rejected();
     let partial = json.and_then(|j| j.get("partialSuccess"));
     let rejected = partial
         .and_then(|p| p.get(field))
@@ -211,7 +211,17 @@ fn otlp(status: u16, json: Option<&Value>, field: &str, noun: &str) -> Interpret
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::endpoints::find;
+
+    fn answer(
+        id: EndpointId,
+        sent: &str,
+        status: u16,
+        body: &[u8],
+        now: OffsetDateTime,
+    ) -> Interpretation {
+        let json: Option<Value> = serde_json::from_slice(body).ok();
+        interpret(id, sent, status, json.as_ref(), now)
+    }
 
     fn jwt(claims: &Value) -> String {
         let enc =
@@ -224,15 +234,15 @@ mod tests {
         let now = OffsetDateTime::from_unix_timestamp(1_000_000).unwrap();
         let token = jwt(&json!({"exp": 1_003_600, "sub": "lic-1", "tier": "x"}));
         let body = json!({"token": token}).to_string();
-        let read = interpret(find("verify").unwrap(), "{}", 200, body.as_bytes(), now);
+        let read = answer(EndpointId::Verify, "{}", 200, body.as_bytes(), now);
         assert!(read.as_documented);
         assert!(read.summary.contains("in 60 min"), "{}", read.summary);
         assert_eq!(read.facts["expires_in_seconds"], 3600);
         assert_eq!(read.facts["claims"]["sub"], "lic-1");
         assert_eq!(read.facts["other_claims"], json!(["tier"]));
         assert!(!serde_json::to_string(&read).unwrap().contains(&token));
-        let opaque = interpret(
-            find("verify").unwrap(),
+        let opaque = answer(
+            EndpointId::Verify,
             "{}",
             200,
             br#"{"token": "Valid JWT"}"#,
@@ -244,16 +254,16 @@ mod tests {
     #[test]
     fn inserted_count_is_compared_with_what_was_sent() {
         let sent = r#"{"trace_transactions": [{}, {}]}"#;
-        let all = interpret(
-            find("ingest-traces").unwrap(),
+        let all = answer(
+            EndpointId::IngestTraces,
             sent,
             200,
             br#"{"inserted_count": 2}"#,
             OffsetDateTime::now_utc(),
         );
         assert!(all.as_documented && all.facts["all_inserted"] == true);
-        let some = interpret(
-            find("ingest-traces").unwrap(),
+        let some = answer(
+            EndpointId::IngestTraces,
             sent,
             200,
             br#"{"inserted_count": 1}"#,
@@ -265,8 +275,8 @@ mod tests {
     #[test]
     fn partial_success_is_shown() {
         let body = br#"{"partialSuccess": {"rejectedSpans": "3", "errorMessage": "bad ids"}}"#;
-        let read = interpret(
-            find("traces").unwrap(),
+        let read = answer(
+            EndpointId::Traces,
             "{}",
             200,
             body,
@@ -275,8 +285,8 @@ mod tests {
         assert_eq!(read.facts["rejected"], 3);
         assert!(read.summary.contains("3 spans rejected: bad ids"));
         assert!(
-            interpret(
-                find("logs").unwrap(),
+            answer(
+                EndpointId::Logs,
                 "{}",
                 200,
                 b"{}",
@@ -289,8 +299,8 @@ mod tests {
     #[test]
     fn usage_snapshot_expects_204() {
         assert!(
-            interpret(
-                find("usage-snapshot").unwrap(),
+            answer(
+                EndpointId::UsageSnapshot,
                 "{}",
                 204,
                 b"",
@@ -299,8 +309,8 @@ mod tests {
             .as_documented
         );
         assert!(
-            !interpret(
-                find("usage-snapshot").unwrap(),
+            !answer(
+                EndpointId::UsageSnapshot,
                 "{}",
                 200,
                 b"",

@@ -1,11 +1,13 @@
 //! beacon-cli: what a self-hosted LangSmith sends to LangChain's Beacon service.
 //!
 //! The binary is a thin shell over these modules; integration tests and benches
-//! use them in-process.
+//! use them in-process. `docs/architecture.md` shows how they fit together.
 
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod decode;
+pub mod diagnostic;
 pub mod egress;
 pub mod endpoints;
 pub mod error;
@@ -14,6 +16,7 @@ pub mod interpret;
 pub mod output;
 pub mod payload;
 pub mod request;
+pub mod resolve;
 pub mod secrets;
 pub mod transport;
 pub mod validate;

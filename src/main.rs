@@ -4,29 +4,18 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use beacon_cli::{cli::Cli, commands, error};
+use beacon_cli::cli::Cli;
+use beacon_cli::commands;
+use beacon_cli::output::{Output, Paint};
+use beacon_cli::resolve::Environment;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match commands::run(cli) {
-        Ok(exit) => ExitCode::from(exit.code()),
-        Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
-        Err(err) => {
-            let (exit, hint) = error::exit_for(&err);
-            report(&err, hint);
-            ExitCode::from(exit.code())
-        }
-    }
-}
-
-/// `error: <what>`, then `  caused by: <why>` lines, then one `hint:` line.
-#[allow(clippy::print_stderr)]
-fn report(err: &anyhow::Error, hint: Option<&str>) {
-    eprintln!("error: {err}");
-    for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
-    }
-    if let Some(hint) = hint {
-        eprintln!("hint: {hint}");
-    }
+    let env = Environment::capture();
+    let out = Output::new(Paint::new(cli.global.color, env.get("NO_COLOR").is_some()));
+    let exit = match commands::run(&cli, &env, &out) {
+        Ok(exit) => exit,
+        Err(err) => out.fail(&err),
+    };
+    ExitCode::from(exit.code())
 }

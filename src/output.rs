@@ -1,14 +1,21 @@
-//! Everything that writes to standard output: tables, JSON, YAML and colour.
+//! The output boundary: everything beacon-cli writes to standard output or
+//! standard error passes through [`Output`], which knows every secret in force and
+//! hides it (see [`Redactor`]). Also tables, JSON, YAML and colour.
 //!
 //! Commands build their data, then hand it here. JSON and YAML are the real
 //! structs serialised, never coloured. Colour is decided once, in [`Paint::new`].
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::{self, Exit};
+use crate::secrets::{Redactor, Secret};
 
 /// `--output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -39,15 +46,13 @@ pub struct Paint {
 }
 
 impl Paint {
-    /// Decides once whether to colour: `--color`, then `NO_COLOR`, then whether
-    /// standard output is a terminal.
-    pub fn new(choice: ColorChoice, no_color: Option<&std::ffi::OsStr>) -> Self {
+    /// Decides once whether to colour: `--color`, then `NO_COLOR` (set and not
+    /// empty turns colour off), then whether standard output is a terminal.
+    pub fn new(choice: ColorChoice, no_color: bool) -> Self {
         let enabled = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                no_color.is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
-            }
+            ColorChoice::Auto => !no_color && std::io::stdout().is_terminal(),
         };
         Self { enabled }
     }
@@ -89,6 +94,162 @@ impl Paint {
     pub fn dim(self, text: &str) -> String {
         self.style(text, anstyle::Style::new().dimmed())
     }
+
+    /// The colour of a severity's label.
+    pub fn severity(self, severity: Severity, text: &str) -> String {
+        match severity {
+            Severity::Error => self.bad(text),
+            Severity::Warning => self.warn(text),
+            Severity::Info | Severity::Note => self.bold(text),
+        }
+    }
+}
+
+/// How a diagnostic is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// On standard error: `warning: message`, then `hint: fix` flush left.
+    Line,
+    /// Inside a report for people: `warning[code]: message`, `  --> file:line`,
+    /// then the indented hint with its corrected YAML.
+    Report,
+}
+
+/// A diagnostic as text for people, in one of the two layouts.
+pub fn render(diagnostic: &Diagnostic, style: Style, paint: Paint) -> String {
+    let label = match style {
+        Style::Line => diagnostic.severity.as_str().to_string(),
+        Style::Report => format!("{}[{}]", diagnostic.severity.as_str(), diagnostic.code),
+    };
+    let mut out = format!(
+        "{} {}\n",
+        paint.severity(diagnostic.severity, &format!("{label}:")),
+        diagnostic.message
+    );
+    let (indent, rest) = match style {
+        Style::Line => ("", "  "),
+        Style::Report => ("  ", "      "),
+    };
+    if style == Style::Report {
+        if let Some(place) = diagnostic.location.shown() {
+            out.push_str(&format!("  {} {place}\n", paint.dim("-->")));
+        }
+    }
+    if let Some(hint) = &diagnostic.hint {
+        let mut lines = hint.lines();
+        if let Some(first) = lines.next() {
+            out.push_str(&format!("{indent}{} {first}\n", paint.good("hint:")));
+        }
+        for line in lines {
+            out.push_str(&format!("{rest}{line}\n"));
+        }
+    }
+    out
+}
+
+/// The one way out of the program: standard output, standard error, and the
+/// secrets that must never pass.
+#[derive(Debug)]
+pub struct Output {
+    paint: Paint,
+    redactor: Redactor,
+}
+
+impl Output {
+    /// The boundary, with colour decided.
+    pub fn new(paint: Paint) -> Self {
+        Self {
+            paint,
+            redactor: Redactor::new(),
+        }
+    }
+
+    /// Colour for standard output.
+    pub fn paint(&self) -> Paint {
+        self.paint
+    }
+
+    /// From now on, `secret` is hidden from everything written.
+    pub fn protect(&self, secret: &Secret) {
+        self.redactor.protect(secret);
+    }
+
+    /// `--reveal-secrets`: the user asked to see them.
+    pub fn reveal(&self) {
+        self.redactor.reveal();
+    }
+
+    /// The text as it may be shown.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.redactor.redact(text)
+    }
+
+    /// Text that was cut at a limit, as it may be shown: a secret cut in half at
+    /// the end is hidden too.
+    pub fn redact_cut<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.redactor.redact_cut(text)
+    }
+
+    /// Writes text to standard output in one go. A closed pipe surfaces as an
+    /// `io::Error` of kind `BrokenPipe`, which `main` ends quietly.
+    pub fn print(&self, text: &str) -> Result<()> {
+        let text = self.redact(text);
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .context("cannot write to standard output")
+    }
+
+    /// Writes text to standard error; a closed standard error is ignored, since
+    /// there is nowhere left to say so.
+    fn eprint(&self, text: &str) {
+        let text = self.redact(text);
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+
+    /// A diagnostic on standard error, never coloured.
+    pub fn diagnostic(&self, diagnostic: &Diagnostic) {
+        self.eprint(&render(diagnostic, Style::Line, Paint { enabled: false }));
+    }
+
+    /// A `note:` line on standard error.
+    pub fn note(&self, text: &str) {
+        self.eprint(&format!("note: {text}\n"));
+    }
+
+    /// A `warning:` line on standard error.
+    pub fn warn(&self, text: &str) {
+        self.eprint(&format!("warning: {text}\n"));
+    }
+
+    /// A `hint:` line on standard error.
+    pub fn hint(&self, text: &str) {
+        self.eprint(&format!("hint: {text}\n"));
+    }
+
+    /// A free-form line on standard error under a label (`request:`, `response:`).
+    pub fn labelled(&self, label: &str, text: &str) {
+        self.eprint(&format!("{label}: {text}\n"));
+    }
+
+    /// Reports an error that ended the run and returns how the run ends: the only
+    /// place that writes `error:` lines. `error: <what>`, then `  caused by: <why>`
+    /// lines, then one `hint:` line.
+    pub fn fail(&self, err: &anyhow::Error) -> Exit {
+        if error::is_broken_pipe(err) {
+            return Exit::Success;
+        }
+        let (exit, hint) = error::exit_for(err);
+        let mut text = format!("error: {err}\n");
+        for cause in err.chain().skip(1) {
+            text.push_str(&format!("  caused by: {cause}\n"));
+        }
+        if let Some(hint) = hint {
+            text.push_str(&format!("hint: {hint}\n"));
+        }
+        self.eprint(&text);
+        exit
+    }
 }
 
 /// A table in the house style, wrapped to the terminal's width when there is one.
@@ -121,19 +282,4 @@ pub fn machine<T: Serialize + ?Sized>(format: Format, value: &T) -> Result<Optio
         Format::Yaml => to_yaml(value).map(Some),
         Format::Table => Ok(None),
     }
-}
-
-/// Writes text to standard output in one go. A closed pipe surfaces as an
-/// `io::Error` of kind `BrokenPipe`, which `main` ends quietly.
-pub fn print(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .context("cannot write to standard output")
-}
-
-/// A `warning:`, `note:` or `hint:` line on standard error, never coloured.
-#[allow(clippy::print_stderr)]
-pub fn diagnostic(label: &str, text: &str) {
-    eprintln!("{label}: {text}");
 }

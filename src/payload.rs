@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::endpoints::{Endpoint, LICENSE_PLACEHOLDER, USAGE_MEASURES};
+use crate::endpoints::{EndpointId, LICENSE_PLACEHOLDER, USAGE_MEASURES};
 
 /// The clock of a seeded run, so `--seed` gives the same bytes every time.
 pub const SEEDED_NOW: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
@@ -97,15 +97,14 @@ impl Synthesizer {
 
     /// A synthetic body for `endpoint`, pretty-printed as the samples are, with the
     /// license placeholder where the license goes.
-    pub fn body(&mut self, endpoint: &Endpoint) -> String {
-        let value = match endpoint.id {
-            "verify" => json!({ "license": LICENSE_PLACEHOLDER }),
-            "ingest-traces" => self.ingest_traces(),
-            "usage-snapshot" => self.usage_snapshot(),
-            "metrics" => self.metrics(),
-            "traces" => self.traces(),
-            "logs" => self.logs(),
-            other => unreachable!("no synthetic payload for endpoint {other}"),
+    pub fn body(&mut self, endpoint: EndpointId) -> String {
+        let value = match endpoint {
+            EndpointId::Verify => json!({ "license": LICENSE_PLACEHOLDER }),
+            EndpointId::IngestTraces => self.ingest_traces(),
+            EndpointId::UsageSnapshot => self.usage_snapshot(),
+            EndpointId::Metrics => self.metrics(),
+            EndpointId::Traces => self.traces(),
+            EndpointId::Logs => self.logs(),
         };
         let mut text = serde_json::to_string_pretty(&value).expect("JSON values serialise");
         text.push('\n');
@@ -355,7 +354,7 @@ impl Synthesizer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::endpoints::{ENDPOINTS, find};
+    use crate::endpoints::ENDPOINTS;
 
     #[test]
     fn the_license_fills_every_placeholder_and_is_json_escaped() {
@@ -384,13 +383,13 @@ mod tests {
 
     #[test]
     fn a_seed_gives_the_same_bytes_and_no_seed_does_not() {
-        for endpoint in &ENDPOINTS {
+        for endpoint in EndpointId::ALL {
             let a = Synthesizer::new(Some(7)).body(endpoint);
             let b = Synthesizer::new(Some(7)).body(endpoint);
-            assert_eq!(a, b, "{}", endpoint.id);
+            assert_eq!(a, b, "{endpoint}");
             serde_json::from_str::<Value>(&a).unwrap();
         }
-        let traces = find("traces").unwrap();
+        let traces = EndpointId::Traces;
         assert_ne!(
             Synthesizer::new(None).body(traces),
             Synthesizer::new(None).body(traces)
@@ -400,8 +399,7 @@ mod tests {
     #[test]
     fn synthetic_billing_payloads_have_uuids_and_rfc3339_times() {
         let mut synth = Synthesizer::new(Some(1));
-        let body: Value =
-            serde_json::from_str(&synth.body(find("ingest-traces").unwrap())).unwrap();
+        let body: Value = serde_json::from_str(&synth.body(EndpointId::IngestTraces)).unwrap();
         let tx = &body["trace_transactions"][0];
         for key in ["id", "tenant_id", "session_id", "organization_id"] {
             uuid::Uuid::parse_str(tx[key].as_str().unwrap()).unwrap();
@@ -413,8 +411,7 @@ mod tests {
             )
             .unwrap();
         }
-        let usage: Value =
-            serde_json::from_str(&synth.body(find("usage-snapshot").unwrap())).unwrap();
+        let usage: Value = serde_json::from_str(&synth.body(EndpointId::UsageSnapshot)).unwrap();
         assert_eq!(usage["from_timestamp"], "2025-12-30T02:00:00+00:00");
         assert_eq!(usage["to_timestamp"], "2025-12-31T02:00:00+00:00");
         assert_eq!(usage["measures"].as_object().unwrap().len(), 12);

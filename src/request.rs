@@ -1,45 +1,40 @@
 //! The one place that builds a Beacon request, for `dry-run` and `send` alike.
 //!
-//! [`prepare`] chooses the base URL, the body and the license, and returns a
-//! [`Prepared`] request: the exact method, URL, headers and body bytes. `dry-run`
-//! prints it; `send` puts those same bytes on the wire.
+//! [`prepare`] takes the resolved base URL and license, chooses the body, and
+//! returns a [`Prepared`] request: the exact method, URL, headers and body bytes.
+//! `dry-run` prints it; `send` puts those same bytes on the wire.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use serde::Serialize;
 use url::Url;
 
-use crate::egress::{LicenseSource, Report};
-use crate::endpoints::{DEFAULT_BEACON_URL, Endpoint, LICENSE_PLACEHOLDER};
-use crate::error::InputError;
-use crate::input::io_reason;
+use crate::diagnostic::Diagnostic;
+use crate::egress::Report;
+use crate::endpoints::{self, EndpointId, LICENSE_PLACEHOLDER};
+use crate::error::Failure;
+use crate::input::{self, Named};
 use crate::payload::{self, Synthesizer};
+use crate::resolve::{Beacon, License};
 use crate::secrets::Secret;
 
 /// Payload files larger than this are refused.
-const MAX_PAYLOAD_BYTES: u64 = 256 * 1024 * 1024;
+pub const MAX_PAYLOAD_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The `User-Agent` beacon-cli sends.
 pub const USER_AGENT: &str = concat!("beacon-cli/", env!("CARGO_PKG_VERSION"));
 
-/// What the user chose for the request.
-#[derive(Debug, Default, Clone)]
-pub struct Options {
-    /// `--url`.
-    pub url: Option<String>,
-    /// `$BEACON_URL`.
-    pub env_url: Option<String>,
+/// Which body to send.
+#[derive(Debug, Clone, Default)]
+pub struct BodyChoice {
     /// `--payload` (`-` is standard input).
     pub payload: Option<PathBuf>,
     /// `--synthetic`.
     pub synthetic: bool,
     /// `--seed`.
     pub seed: Option<u64>,
-    /// `--license-file`.
-    pub license_file: Option<PathBuf>,
-    /// `$LANGSMITH_LICENSE_KEY`.
-    pub env_license: Option<String>,
     /// `--gzip`.
     pub gzip: bool,
 }
@@ -55,22 +50,11 @@ pub enum BodySource {
     File(String),
 }
 
-/// The license a request carries, and where it came from.
-#[derive(Debug, Clone)]
-pub struct License {
-    /// Where it came from (`missing` when nowhere).
-    pub source: LicenseSource,
-    /// The key.
-    pub key: Option<Secret>,
-    /// The file, variable or key that held it, for messages.
-    pub origin: String,
-}
-
 /// A request ready to print or send.
 #[derive(Debug)]
 pub struct Prepared {
     /// The endpoint.
-    pub endpoint: &'static Endpoint,
+    pub endpoint: EndpointId,
     /// The full URL.
     pub url: Url,
     /// Every header, in the order sent, `Host` and `Content-Length` included.
@@ -83,55 +67,89 @@ pub struct Prepared {
     pub gzip: bool,
     /// Where the body came from.
     pub body_source: BodySource,
-    /// The license used, if the endpoint takes one.
-    pub license: Option<License>,
+    /// The license key in the body, if the endpoint takes one and one was given.
+    pub license: Option<Secret>,
     /// True when the endpoint takes a license and the body still holds the placeholder.
     pub placeholder_left: bool,
-    /// Facts the user should see on standard error (a URL path that is joined, ...).
-    pub notes: Vec<String>,
+    /// What the user should see on standard error: a URL path that is joined, the
+    /// published sample's defects.
+    pub notes: Vec<Diagnostic>,
 }
 
 impl Prepared {
-    /// The secrets in this request, for redaction.
-    pub fn secrets(&self) -> Vec<&Secret> {
-        self.license.iter().filter_map(|l| l.key.as_ref()).collect()
-    }
-
-    /// The body text with every secret replaced by its marker.
-    pub fn redacted_text(&self) -> String {
-        crate::secrets::redact_all(&self.text, &self.secrets())
-    }
-
     /// The HTTP method.
     pub fn method(&self) -> &'static str {
-        self.endpoint.method
+        self.endpoint.spec().method
     }
 }
 
-/// Builds the request for `endpoint` from the options and the values in force.
-pub fn prepare(
-    endpoint: &'static Endpoint,
-    options: &Options,
-    report: &Report,
-) -> Result<Prepared> {
-    let mut notes = Vec::new();
-    let url = endpoint_url(endpoint, options, report, &mut notes)?;
-    let (template, body_source) = body_template(endpoint, options)?;
-    let license = match endpoint.license_field {
-        Some(_) => Some(resolve_license(options, report)?),
-        None => None,
-    };
-    let (text, placeholder_left) = match license.as_ref().and_then(|l| l.key.as_ref()) {
-        Some(key) => {
-            let (text, _) = payload::fill_license(&template, key.expose());
-            (text, false)
+/// The request as `dry-run -o json` prints it, and as `send -o json` reports it.
+#[derive(Debug, Serialize)]
+pub struct RequestView {
+    /// The HTTP method.
+    pub method: &'static str,
+    /// The full URL.
+    pub url: String,
+    /// Header name to value, in the order sent.
+    pub headers: serde_json::Map<String, serde_json::Value>,
+    /// The body as text (before compression); the output boundary hides the license.
+    pub body: String,
+    /// Whether the body goes gzip-compressed.
+    pub gzip: bool,
+}
+
+impl RequestView {
+    /// The view of a prepared request.
+    pub fn new(prepared: &Prepared) -> Self {
+        Self {
+            method: prepared.method(),
+            url: prepared.url.to_string(),
+            headers: prepared
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))
+                .collect(),
+            body: prepared.text.clone(),
+            gzip: prepared.gzip,
         }
+    }
+}
+
+/// Builds the request for `endpoint` to the resolved Beacon URL, with the
+/// resolved license when the endpoint takes one.
+pub fn prepare(
+    endpoint: EndpointId,
+    body: &BodyChoice,
+    beacon: &Beacon,
+    license: &License,
+) -> Result<Prepared> {
+    let base = beacon.require()?;
+    let url = endpoints::url(base, endpoint);
+    let mut notes = Vec::new();
+    if base.path() != "/" {
+        notes.push(Diagnostic::note(
+            "url-path",
+            format!(
+                "the Beacon URL from {} has the path `{}`: the endpoint path is appended to it, giving {url}",
+                beacon.source.describe(),
+                base.path()
+            ),
+        ));
+    }
+    let (template, body_source) = body_template(endpoint, body)?;
+    if body_source == BodySource::Sample {
+        notes.extend(sample_defects(endpoint));
+    }
+    let license = endpoint.spec().license_field.and(license.key.clone());
+    let (text, placeholder_left) = match &license {
+        Some(key) => (payload::fill_license(&template, key.expose()).0, false),
         None => {
-            let left = license.is_some() && template.contains(LICENSE_PLACEHOLDER);
+            let left =
+                endpoint.spec().license_field.is_some() && template.contains(LICENSE_PLACEHOLDER);
             (template, left)
         }
     };
-    let body = if options.gzip {
+    let wire = if body.gzip {
         gzip(text.as_bytes())?
     } else {
         text.as_bytes().to_vec()
@@ -139,11 +157,11 @@ pub fn prepare(
     let mut headers = vec![
         ("Host", host_header(&url)),
         ("Content-Type", "application/json".to_string()),
-        ("Content-Length", body.len().to_string()),
+        ("Content-Length", wire.len().to_string()),
         ("User-Agent", USER_AGENT.to_string()),
         ("Accept", "application/json".to_string()),
     ];
-    if options.gzip {
+    if body.gzip {
         headers.push(("Content-Encoding", "gzip".to_string()));
     }
     Ok(Prepared {
@@ -151,8 +169,8 @@ pub fn prepare(
         url,
         headers,
         text,
-        body,
-        gzip: options.gzip,
+        body: wire,
+        gzip: body.gzip,
         body_source,
         license,
         placeholder_left,
@@ -160,63 +178,47 @@ pub fn prepare(
     })
 }
 
-/// `--url`, else `$BEACON_URL`, else `commonEnv` `BEACON_ENDPOINT`, else the default;
-/// then the endpoint's path appended to whatever path the base has.
-fn endpoint_url(
-    endpoint: &Endpoint,
-    options: &Options,
-    report: &Report,
-    notes: &mut Vec<String>,
-) -> Result<Url> {
-    let (base, from) = if let Some(url) = &options.url {
-        (url.clone(), "`--url`")
-    } else if let Some(url) = &options.env_url {
-        (url.clone(), "`$BEACON_URL`")
-    } else if report.beacon_url != DEFAULT_BEACON_URL {
-        (report.beacon_url.clone(), "`commonEnv` `BEACON_ENDPOINT`")
-    } else {
-        (DEFAULT_BEACON_URL.to_string(), "the default")
+/// The warning that the values turn this endpoint off, when they do.
+pub fn turned_off(endpoint: EndpointId, report: &Report) -> Option<Diagnostic> {
+    let state = report.endpoint(endpoint);
+    if state.enabled {
+        return None;
+    }
+    let at = match (&state.decided_by.file, state.decided_by.line) {
+        (Some(file), Some(line)) => format!(" at {file}:{line}"),
+        (Some(file), None) => format!(" in {file}"),
+        _ => String::new(),
     };
-    let parsed = Url::parse(base.trim()).map_err(|e| {
-        let hint = if matches!(e, url::ParseError::RelativeUrlWithoutBase) {
-            format!("add the scheme: `https://{}`", base.trim())
-        } else {
-            "give a full URL such as `https://beacon.langchain.com`".to_string()
-        };
-        InputError::new(format!(
-            "the Beacon URL from {from}, `{base}`, is not a URL: {e}"
-        ))
-        .hint(hint)
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(InputError::new(format!(
-            "the Beacon URL from {from}, `{base}`, is not an http or https URL"
-        ))
-        .hint("give a full URL such as `https://beacon.langchain.com`")
-        .into());
+    Some(Diagnostic::warning(
+        "endpoint-off",
+        format!(
+            "LangSmith would not send this: the values turn `{endpoint}` off ({}{at})",
+            state.decided_by.reason
+        ),
+    ))
+}
+
+/// One warning per defect of the published sample, the last with the way out.
+pub fn sample_defects(endpoint: EndpointId) -> Vec<Diagnostic> {
+    let defects = endpoint.spec().defects;
+    let mut out: Vec<Diagnostic> = defects
+        .iter()
+        .map(|defect| {
+            Diagnostic::warning(
+                defect.code,
+                format!(
+                    "published {endpoint} sample: {}: {}",
+                    defect.pointer, defect.message
+                ),
+            )
+        })
+        .collect();
+    if let Some(last) = out.pop() {
+        out.push(last.hint(format!(
+            "`beacon-cli payloads {endpoint} --synthetic` prints a payload of the same shape without these defects"
+        )));
     }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(InputError::new(format!(
-            "the Beacon URL from {from}, `{base}`, has a query or fragment"
-        ))
-        .hint("give the base URL only; beacon-cli appends each endpoint's path")
-        .into());
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(
-            InputError::new(format!("the Beacon URL from {from} carries credentials"))
-                .hint("Beacon takes no credentials in the URL; the license travels in the body")
-                .into(),
-        );
-    }
-    let joined = crate::endpoints::join_url(parsed.as_str(), endpoint.path);
-    if parsed.path() != "/" {
-        notes.push(format!(
-            "the Beacon URL from {from} has the path `{}`: the endpoint path is appended to it, giving {joined}",
-            parsed.path()
-        ));
-    }
-    Url::parse(&joined).with_context(|| format!("cannot join `{base}` and `{}`", endpoint.path))
+    out
 }
 
 fn host_header(url: &Url) -> String {
@@ -228,44 +230,53 @@ fn host_header(url: &Url) -> String {
 }
 
 /// The body before the license goes in: `--payload`, else `--synthetic`, else the sample.
-fn body_template(endpoint: &Endpoint, options: &Options) -> Result<(String, BodySource)> {
-    if let Some(path) = &options.payload {
-        let crate::input::Input { name, bytes } = crate::input::read(
-            path,
-            crate::input::Named {
-                what: "payload",
-                fix: "check the path given to --payload",
-                example: "body.json",
-            },
-            MAX_PAYLOAD_BYTES,
-        )?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            InputError::new(format!(
-                "payload `{name}` is not UTF-8 text (byte {})",
-                e.utf8_error().valid_up_to()
-            ))
-            .hint("Beacon payloads are JSON, which is UTF-8")
-        })?;
-        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
-            return Err(InputError::new(format!(
-                "payload `{name}`:{}:{}: not JSON: {}",
-                e.line(),
-                e.column(),
-                json_reason(&e)
-            ))
-            .hint(format!(
-                "fix the JSON there; `beacon-cli payloads {} --synthetic` prints a valid body to start from",
-                endpoint.id
-            ))
-            .into());
-        }
-        return Ok((text, BodySource::File(name)));
+fn body_template(endpoint: EndpointId, body: &BodyChoice) -> Result<(String, BodySource)> {
+    if let Some(path) = &body.payload {
+        let text = read_json(path, endpoint)?;
+        return Ok((text.1, BodySource::File(text.0)));
     }
-    if options.synthetic {
-        let text = Synthesizer::new(options.seed).body(endpoint);
+    if body.synthetic {
+        let text = Synthesizer::new(body.seed).body(endpoint);
         return Ok((text, BodySource::Synthetic));
     }
-    Ok((endpoint.sample_request.to_string(), BodySource::Sample))
+    Ok((
+        endpoint.spec().sample_request.to_string(),
+        BodySource::Sample,
+    ))
+}
+
+/// A `--payload` file: its name and its text, which must be JSON.
+fn read_json(path: &Path, endpoint: EndpointId) -> Result<(String, String)> {
+    let read = input::read(
+        path,
+        Named {
+            what: "payload",
+            fix: "check the path given to --payload",
+            example: "body.json",
+            limit: MAX_PAYLOAD_BYTES,
+        },
+    )?;
+    let name = read.name;
+    let text = String::from_utf8(read.bytes).map_err(|e| {
+        Failure::input(format!(
+            "payload `{name}` is not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+        .hint("Beacon payloads are JSON, which is UTF-8")
+    })?;
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+        return Err(Failure::input(format!(
+            "payload `{name}`:{}:{}: not JSON: {}",
+            e.line(),
+            e.column(),
+            json_reason(&e)
+        ))
+        .hint(format!(
+            "fix the JSON there; `beacon-cli payloads {endpoint} --synthetic` prints a valid body to start from"
+        ))
+        .into());
+    }
+    Ok((name, text))
 }
 
 /// serde_json's message without its own " at line L column C" suffix.
@@ -275,70 +286,6 @@ pub fn json_reason(err: &serde_json::Error) -> String {
         Some(at) => text[..at].to_string(),
         None => text,
     }
-}
-
-/// `--license-file`, else `$LANGSMITH_LICENSE_KEY`, else the values.
-pub fn resolve_license(options: &Options, report: &Report) -> Result<License> {
-    if let Some(path) = &options.license_file {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            InputError::new(format!(
-                "cannot read license file `{name}`: {}",
-                io_reason(&e)
-            ))
-            .hint("give --license-file a file that holds only the license key")
-        })?;
-        let key = text.trim();
-        if key.is_empty() {
-            return Err(InputError::new(format!("license file `{name}` is empty"))
-                .hint("put the license key in it, on one line")
-                .into());
-        }
-        return Ok(License {
-            source: LicenseSource::File,
-            key: Some(Secret::new(key)),
-            origin: format!("--license-file `{name}`"),
-        });
-    }
-    if let Some(key) = options
-        .env_license
-        .as_deref()
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-    {
-        return Ok(License {
-            source: LicenseSource::Env,
-            key: Some(Secret::new(key)),
-            origin: "$LANGSMITH_LICENSE_KEY".to_string(),
-        });
-    }
-    let values = &report.license;
-    let origin = match (&values.decided_by, &values.secret_name) {
-        (_, Some(name)) => format!("Kubernetes Secret `{name}`"),
-        (Some(decided), None) => format!(
-            "{} in {}",
-            decided.key.as_deref().unwrap_or("the values"),
-            decided.file.as_deref().unwrap_or("the values")
-        ),
-        (None, None) => "nowhere".to_string(),
-    };
-    Ok(License {
-        source: values.source,
-        key: values.key.clone(),
-        origin,
-    })
-}
-
-/// What to say when a billing request has no license.
-pub fn missing_license_help(report: &Report) -> String {
-    let mut text = "give the license key with --license-file FILE, or $LANGSMITH_LICENSE_KEY, or `config.langsmithLicenseKey` in the values".to_string();
-    if let Some(name) = &report.license.secret_name {
-        text.push_str(&format!(
-            "; the values keep it in Kubernetes Secret `{name}`, which beacon-cli cannot read from the file: \
-             `kubectl get secret {name} -o jsonpath='{{.data.langsmith_license_key}}' | base64 -d > license.txt` then --license-file license.txt"
-        ));
-    }
-    text
 }
 
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {

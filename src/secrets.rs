@@ -1,9 +1,16 @@
-//! Secrets: which values are secret, and how they are shown without being shown.
+//! Secrets: which values are secret, how they are named without being shown, and
+//! the [`Redactor`] that hides every secret in force from everything beacon-cli writes.
 //!
 //! A secret is never printed. It is named by a short fingerprint (the first eight
 //! hex digits of its SHA-256), enough to tell two keys apart and to match a key the
 //! operator holds, and useless for recovering it.
 
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::ops::Range;
+use std::sync::RwLock;
+
+use base64::Engine;
 use sha2::{Digest, Sha256};
 
 /// A secret value. Its `Debug` and `Display` print the redaction marker, so a
@@ -46,17 +53,6 @@ impl std::fmt::Display for Secret {
     }
 }
 
-/// Replaces every occurrence of each secret in `text` with its marker.
-pub fn redact_all(text: &str, secrets: &[&Secret]) -> String {
-    let mut out = text.to_string();
-    for secret in secrets {
-        if !secret.expose().is_empty() {
-            out = out.replace(secret.expose(), &secret.marker());
-        }
-    }
-    out
-}
-
 /// Value keys that hold secrets, as dotted paths in the values file.
 pub const SECRET_KEYS: &[&str] = &[
     "config.langsmithLicenseKey",
@@ -86,34 +82,456 @@ pub fn redacted(secret: &str) -> String {
 pub fn is_secret_env(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     SECRET_ENV.contains(&upper.as_str())
-        || ["PASSWORD", "SECRET", "TOKEN", "_KEY"]
+        || ["PASSWORD", "SECRET", "TOKEN", "_KEY", "SALT"]
             .iter()
             .any(|word| upper.contains(word))
 }
 
-/// A URL with any `user:password@` credentials replaced by a marker, for proxy
-/// URLs. Text that is not a URL is returned as is.
+/// True for a values key whose string value is a secret: a password, a secret, a
+/// token, a salt, a license or API key; not the *name* of a Secret or a key in it.
+pub fn is_secret_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    let names_a_secret = ["name", "ref", "file", "path", "enabled", "keyref"]
+        .iter()
+        .any(|suffix| lower.ends_with(suffix));
+    !names_a_secret
+        && [
+            "password",
+            "passwd",
+            "secret",
+            "token",
+            "salt",
+            "licensekey",
+            "apikey",
+            "privatekey",
+        ]
+        .iter()
+        .any(|word| lower.contains(word))
+}
+
+/// The credentials of a URL or proxy address, `user:password` before the `@`,
+/// with or without a scheme (`http://u:p@host:3128`, `u:p@host:3128`).
+pub fn url_credentials(text: &str) -> Option<&str> {
+    let rest = text.split_once("://").map_or(text, |(_, rest)| rest);
+    // The host part ends at the first `/`, `?` or `#` after the last `@`: a
+    // password may itself hold `/`, `#` or `@` unencoded.
+    let at = rest.rfind('@')?;
+    let credentials = &rest[..at];
+    (!credentials.is_empty()).then_some(credentials)
+}
+
+/// A URL with any `user:password@` credentials replaced by a marker. Text that
+/// holds no credentials is returned as is.
 pub fn redact_url_credentials(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rfind('@') {
-        Some(at) => format!(
-            "{}://{}@{}",
-            &url[..scheme_end],
-            redacted(&authority[..at]),
-            &rest[at + 1..]
-        ),
+    match url_credentials(url) {
+        Some(credentials) => url.replacen(credentials, &redacted(credentials), 1),
         None => url.to_string(),
+    }
+}
+
+/// Response headers whose whole value is a credential.
+pub fn is_sensitive_header(name: &str) -> bool {
+    [
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+    ]
+    .contains(&name.to_ascii_lowercase().as_str())
+}
+
+/// Secrets shorter than this are not searched for in base64: the cores would be
+/// too short to be told from ordinary text.
+const MIN_BASE64_SECRET: usize = 6;
+
+/// One secret in force and the forms it is looked for in.
+#[derive(Debug)]
+struct Protected {
+    /// The value, as bytes.
+    raw: Vec<u8>,
+    /// What is printed in its place.
+    marker: String,
+    /// Literal forms found by plain search: the value, and the base64 cores.
+    literals: Vec<Vec<u8>>,
+}
+
+impl Protected {
+    fn new(secret: &Secret) -> Self {
+        let raw = secret.expose().as_bytes().to_vec();
+        let mut literals = vec![raw.clone()];
+        if raw.len() >= MIN_BASE64_SECRET {
+            // Inside any base64 text, a secret starting at byte offset k of a
+            // 3-byte group leaves the base64 of its aligned middle intact: three
+            // alignments, two alphabets. (A Basic `Authorization` of `user:pass`
+            // holds the base64 of the whole pair, found the same way.)
+            for skip in 0..3 {
+                let Some(rest) = raw.get(skip..) else {
+                    continue;
+                };
+                let aligned = &rest[..rest.len() - rest.len() % 3];
+                if aligned.len() < 3 {
+                    continue;
+                }
+                for engine in [
+                    &base64::engine::general_purpose::STANDARD_NO_PAD,
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                ] {
+                    let core = engine.encode(aligned).into_bytes();
+                    if !literals.contains(&core) {
+                        literals.push(core);
+                    }
+                }
+            }
+        }
+        Self {
+            raw,
+            marker: secret.marker(),
+            literals,
+        }
+    }
+}
+
+/// Knows every secret in force and hides each from text in all its encodings: as
+/// written, JSON-escaped (`\"`, `\\`, `\u0041`, in any mix), percent-encoded (in
+/// any mix), and base64 (alone, or inside a Basic `Authorization` header).
+///
+/// It is the one place that decides what must not leak: the output boundary
+/// ([`crate::output::Output`]) passes everything it writes through it.
+#[derive(Debug, Default)]
+pub struct Redactor {
+    inner: RwLock<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    secrets: Vec<Protected>,
+    reveal: bool,
+}
+
+impl Redactor {
+    /// A redactor that knows no secret yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a secret; the empty string is not one.
+    pub fn protect(&self, secret: &Secret) {
+        if secret.expose().is_empty() {
+            return;
+        }
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if !inner
+            .secrets
+            .iter()
+            .any(|p| p.raw == secret.expose().as_bytes())
+        {
+            inner.secrets.push(Protected::new(secret));
+        }
+    }
+
+    /// Stops redacting: the user asked with `--reveal-secrets`.
+    pub fn reveal(&self) {
+        self.inner.write().unwrap_or_else(|e| e.into_inner()).reveal = true;
+    }
+
+    /// `text` with every secret in force replaced by its marker.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        if inner.reveal || inner.secrets.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let mut hits: Vec<(Range<usize>, usize)> = Vec::new();
+        for (index, secret) in inner.secrets.iter().enumerate() {
+            for literal in &secret.literals {
+                for start in memchr::memmem::find_iter(text.as_bytes(), literal) {
+                    hits.push((start..start + literal.len(), index));
+                }
+            }
+        }
+        if text.contains('\\') {
+            // JSON inside JSON (a body in `-o json`) escapes twice; YAML's
+            // double-quoted strings escape the same way. Each level decodes the
+            // one below, every byte still knowing where in the text it came from.
+            // Level d decodes something only where the text holds 2^(d-1)
+            // backslashes in a row: a quick search skips the levels that cannot.
+            for depth in
+                (1..=MAX_ESCAPE_LEVELS).take_while(|d| text.contains(&"\\".repeat(1 << (d - 1))))
+            {
+                let mut decoded: Box<dyn Iterator<Item = Decoded> + '_> = Box::new(raw(text));
+                for _ in 0..depth {
+                    decoded = Box::new(Unescape::new(decoded));
+                }
+                decoded_hits(decoded, &inner.secrets, &mut hits);
+            }
+        }
+        if text.contains('%') {
+            decoded_hits(PercentDecode::new(raw(text)), &inner.secrets, &mut hits);
+        }
+        if hits.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        hits.sort_by_key(|(range, _)| (range.start, std::cmp::Reverse(range.end)));
+        let mut out = String::with_capacity(text.len());
+        let mut done = 0;
+        for (range, index) in hits {
+            if range.end <= done {
+                continue;
+            }
+            let start = range.start.max(done);
+            out.push_str(&text[done..start]);
+            if start == range.start {
+                out.push_str(&inner.secrets[index].marker);
+            }
+            done = range.end;
+        }
+        out.push_str(&text[done..]);
+        Cow::Owned(out)
+    }
+
+    /// Like [`Redactor::redact`], for text that was cut at a limit: a secret cut
+    /// in half at the very end is hidden too (its first four or more bytes).
+    pub fn redact_cut<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let redacted = self.redact(text);
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        if inner.reveal {
+            return redacted;
+        }
+        let tail = inner
+            .secrets
+            .iter()
+            .flat_map(|s| s.literals.iter().map(move |l| (l, &s.marker)))
+            .filter_map(|(literal, marker)| {
+                (4..literal.len())
+                    .rev()
+                    .find(|&n| redacted.as_bytes().ends_with(&literal[..n]))
+                    .map(|n| (n, marker))
+            })
+            .max_by_key(|(n, _)| *n);
+        match tail {
+            Some((n, marker)) => {
+                let keep = redacted.len() - n;
+                Cow::Owned(format!("{}{marker}", &redacted[..keep]))
+            }
+            None => redacted,
+        }
+    }
+}
+
+/// How many levels of JSON escaping are looked through: a body inside JSON
+/// output is escaped twice.
+const MAX_ESCAPE_LEVELS: usize = 3;
+
+/// One decoded byte and the bytes of the text it came from.
+type Decoded = (u8, Range<usize>);
+
+/// The text's bytes, each coming from itself.
+fn raw(text: &str) -> impl Iterator<Item = Decoded> + '_ {
+    text.bytes().enumerate().map(|(i, b)| (b, i..i + 1))
+}
+
+/// Records where a secret appears in a decoded stream, as ranges of the original
+/// text. A ring of the last bytes, each with its origin, is all it keeps.
+fn decoded_hits(
+    decoded: impl Iterator<Item = Decoded>,
+    secrets: &[Protected],
+    hits: &mut Vec<(Range<usize>, usize)>,
+) {
+    let longest = secrets.iter().map(|s| s.raw.len()).max().unwrap_or(0);
+    if longest == 0 {
+        return;
+    }
+    let mut ring: VecDeque<Decoded> = VecDeque::with_capacity(longest);
+    for (byte, origin) in decoded {
+        if ring.len() == longest {
+            ring.pop_front();
+        }
+        let end = origin.end;
+        ring.push_back((byte, origin));
+        for (index, secret) in secrets.iter().enumerate() {
+            let n = secret.raw.len();
+            if ring.len() < n || secret.raw[n - 1] != byte {
+                continue;
+            }
+            let from = ring.len() - n;
+            if ring
+                .range(from..)
+                .map(|(b, _)| *b)
+                .eq(secret.raw.iter().copied())
+            {
+                hits.push((ring[from].1.start..end, index));
+            }
+        }
+    }
+}
+
+/// A stream of bytes with one level of JSON string escapes decoded (`\"`, `\\`,
+/// `\/`, `\n`..., `\u0041`, surrogate pairs); anything else passes through.
+struct Unescape<I> {
+    inner: I,
+    ahead: VecDeque<Decoded>,
+    out: VecDeque<Decoded>,
+}
+
+impl<I: Iterator<Item = Decoded>> Unescape<I> {
+    fn new(inner: I) -> Self {
+        Self {
+            inner,
+            ahead: VecDeque::new(),
+            out: VecDeque::new(),
+        }
+    }
+
+    /// The bytes after the current one, read ahead as far as `n`.
+    fn peek(&mut self, n: usize) -> &VecDeque<Decoded> {
+        while self.ahead.len() < n {
+            match self.inner.next() {
+                Some(item) => self.ahead.push_back(item),
+                None => break,
+            }
+        }
+        &self.ahead
+    }
+
+    /// Four hex digits at `at` in the look-ahead.
+    fn hex4(&mut self, at: usize) -> Option<u32> {
+        let digits: Vec<u8> = self
+            .peek(at + 4)
+            .iter()
+            .skip(at)
+            .take(4)
+            .map(|(b, _)| *b)
+            .collect();
+        if digits.len() < 4 {
+            return None;
+        }
+        u32::from_str_radix(std::str::from_utf8(&digits).ok()?, 16).ok()
+    }
+}
+
+impl<I: Iterator<Item = Decoded>> Iterator for Unescape<I> {
+    type Item = Decoded;
+
+    fn next(&mut self) -> Option<Decoded> {
+        if let Some(item) = self.out.pop_front() {
+            return Some(item);
+        }
+        let first = match self.ahead.pop_front() {
+            Some(item) => item,
+            None => self.inner.next()?,
+        };
+        if first.0 != b'\\' {
+            return Some(first);
+        }
+        let Some(kind) = self.peek(1).front().map(|(b, _)| *b) else {
+            return Some(first);
+        };
+        let simple = match kind {
+            b'"' | b'\\' | b'/' => Some(kind),
+            b'b' => Some(8),
+            b'f' => Some(12),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            _ => None,
+        };
+        if let Some(byte) = simple {
+            let (_, second) = self.ahead.pop_front()?;
+            return Some((byte, first.1.start..second.end));
+        }
+        if kind != b'u' {
+            return Some(first);
+        }
+        let Some(high) = self.hex4(1) else {
+            return Some(first);
+        };
+        let mut used = 5;
+        let mut code = high;
+        if (0xD800..0xDC00).contains(&high) {
+            let escaped = self
+                .peek(7)
+                .iter()
+                .skip(5)
+                .take(2)
+                .map(|(b, _)| *b)
+                .eq(*b"\\u");
+            if let Some(low) = self
+                .hex4(7)
+                .filter(|l| escaped && (0xDC00..0xE000).contains(l))
+            {
+                code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                used = 11;
+            }
+        }
+        let Some(c) = char::from_u32(code) else {
+            return Some(first);
+        };
+        let consumed: Vec<Decoded> = self.ahead.drain(..used).collect();
+        let origin = first.1.start..consumed.last().map_or(first.1.end, |(_, r)| r.end);
+        let mut buf = [0u8; 4];
+        self.out
+            .extend(c.encode_utf8(&mut buf).bytes().map(|b| (b, origin.clone())));
+        self.out.pop_front()
+    }
+}
+
+/// A stream of bytes with `%XX` escapes decoded (`+` stays `+`).
+struct PercentDecode<I: Iterator> {
+    inner: std::iter::Peekable<I>,
+    /// A byte read ahead that turned out not to be part of an escape.
+    pending: Option<Decoded>,
+}
+
+impl<I: Iterator<Item = Decoded>> PercentDecode<I> {
+    fn new(inner: I) -> Self {
+        Self {
+            inner: inner.peekable(),
+            pending: None,
+        }
+    }
+}
+
+impl<I: Iterator<Item = Decoded>> Iterator for PercentDecode<I> {
+    type Item = Decoded;
+
+    fn next(&mut self) -> Option<Decoded> {
+        let first = match self.pending.take() {
+            Some(item) => item,
+            None => self.inner.next()?,
+        };
+        if first.0 != b'%' {
+            return Some(first);
+        }
+        let hex = |b: u8| (b as char).to_digit(16);
+        let Some(high) = self.inner.peek().and_then(|(b, _)| hex(*b)) else {
+            return Some(first);
+        };
+        let second = self.inner.next()?;
+        match self.inner.peek().and_then(|(b, _)| hex(*b)) {
+            Some(low) => {
+                let (_, third) = self.inner.next()?;
+                Some(((high * 16 + low) as u8, first.1.start..third.end))
+            }
+            // `%4` followed by a non-digit: both bytes stand for themselves; the
+            // second comes out as its own byte next time.
+            None => {
+                self.pending = Some(second);
+                Some(first)
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn redactor(secrets: &[&str]) -> Redactor {
+        let r = Redactor::new();
+        for s in secrets {
+            r.protect(&Secret::new(*s));
+        }
+        r
+    }
 
     #[test]
     fn fingerprints_are_short_stable_and_distinct() {
@@ -125,15 +543,22 @@ mod tests {
     }
 
     #[test]
-    fn proxy_credentials_are_redacted() {
+    fn proxy_credentials_are_found_with_or_without_a_scheme() {
+        for (url, creds) in [
+            (
+                "http://bob:hunter2@proxy.corp:3128/path",
+                Some("bob:hunter2"),
+            ),
+            ("bob:hunter2@proxy.corp:3128", Some("bob:hunter2")),
+            ("http://bob:hu#n/t@r2@proxy:3128", Some("bob:hu#n/t@r2")),
+            ("http://proxy.corp:3128", None),
+        ] {
+            assert_eq!(url_credentials(url), creds, "{url}");
+        }
         let shown = redact_url_credentials("http://bob:hunter2@proxy.corp:3128/path");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.starts_with("http://<redacted sha256:"));
         assert!(shown.ends_with("@proxy.corp:3128/path"));
-        assert_eq!(
-            redact_url_credentials("http://proxy.corp:3128"),
-            "http://proxy.corp:3128"
-        );
     }
 
     #[test]
@@ -141,15 +566,85 @@ mod tests {
         let secret = Secret::new("lic-AAAA");
         assert!(!format!("{secret} {secret:?}").contains("AAAA"));
         assert_eq!(secret.expose(), "lic-AAAA");
-        let text = redact_all("{\"license\": \"lic-AAAA\"}", &[&secret]);
-        assert!(!text.contains("AAAA") && text.contains("<redacted sha256:"));
     }
 
     #[test]
-    fn secret_env_names() {
+    fn every_encoding_is_redacted() {
+        let key = "lic-CANARY-\"q\\/t\u{e9}-0123456789";
+        let r = redactor(&[key]);
+        let json = serde_json::to_string(key).unwrap();
+        let all_u: String = key.encode_utf16().map(|u| format!("\\u{u:04X}")).collect();
+        let mixed = json.replacen('C', "\\u0043", 1).replacen('N', "\\u004e", 1);
+        let percent: String = key.bytes().map(|b| format!("%{b:02x}")).collect();
+        let some_percent = key.replace('"', "%22").replace('\\', "%5C");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(key);
+        let b64_shifted = base64::engine::general_purpose::URL_SAFE.encode(format!("xy{key}zz"));
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("bob:{key}"));
+        let twice = serde_json::to_string(&serde_json::to_string(key).unwrap()).unwrap();
+        let thrice = serde_json::to_string(&twice).unwrap();
+        for text in [
+            twice,
+            thrice,
+            key.to_string(),
+            json,
+            all_u,
+            mixed,
+            percent,
+            some_percent,
+            b64,
+            b64_shifted,
+            basic,
+        ] {
+            let framed = format!("before {text} after");
+            let shown = r.redact(&framed);
+            assert!(
+                shown.starts_with("before ") && shown.ends_with(" after"),
+                "{shown}"
+            );
+            assert!(shown.contains("<redacted sha256:"), "{text} -> {shown}");
+            assert!(!shown.contains("CANARY"), "{text} -> {shown}");
+        }
+    }
+
+    #[test]
+    fn text_without_secrets_is_untouched_and_reveal_turns_it_off() {
+        let r = redactor(&["hunter22"]);
+        for odd in ["%", "%4", "%4z hunter22", "\\", "\\u12", "\\ud800\\u0041"] {
+            assert!(!r.redact(odd).contains("hunter22"), "{odd}");
+        }
+        assert_eq!(r.redact("%4z"), "%4z");
+        assert!(matches!(
+            r.redact("nothing here \\n 100%"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            r.redact("a hunter22 b"),
+            format!("a {} b", redacted("hunter22"))
+        );
+        r.reveal();
+        assert_eq!(r.redact("a hunter22 b"), "a hunter22 b");
+    }
+
+    #[test]
+    fn a_secret_cut_at_the_end_is_hidden() {
+        let r = redactor(&["lic-CANARY-0123456789"]);
+        let shown = r.redact_cut("{\"echo\": \"lic-CANA");
+        assert!(!shown.contains("CANA"), "{shown}");
+        assert!(shown.ends_with('>'), "{shown}");
+        assert_eq!(r.redact_cut("{\"echo\": \"li"), "{\"echo\": \"li");
+    }
+
+    #[test]
+    fn secret_names() {
         assert!(is_secret_env("LANGSMITH_LICENSE_KEY"));
         assert!(is_secret_env("db_password"));
         assert!(!is_secret_env("HTTPS_PROXY"));
         assert!(!is_secret_env("BEACON_METRICS_ENABLED"));
+        assert!(is_secret_key("langsmithLicenseKey"));
+        assert!(is_secret_key("initialOrgAdminPassword"));
+        assert!(is_secret_key("jwtSecret"));
+        assert!(!is_secret_key("existingSecretName"));
+        assert!(!is_secret_key("secretKeyRef"));
+        assert!(!is_secret_key("metrics"));
     }
 }

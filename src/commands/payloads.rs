@@ -5,19 +5,21 @@ use comfy_table::Cell;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::{Context, resolved};
 use crate::cli::PayloadsArgs;
-use crate::commands::Context;
-use crate::egress::{self, Report};
-use crate::endpoints::{Class, Defect, ENDPOINTS, Endpoint, RESPONSE_DEFECT};
-use crate::error::{Exit, InputError};
-use crate::output::{self, Format, diagnostic};
+use crate::egress::Report;
+use crate::endpoints::{Class, Defect, EndpointId, RESPONSE_DEFECT};
+use crate::error::{Exit, Failure};
+use crate::output::{self, Format};
 use crate::payload::{Synthesizer, strip_jsonc_comments};
+use crate::request::sample_defects;
+use crate::resolve::Settings;
 
 /// One endpoint with its payloads, as `--output json` prints it.
 #[derive(Debug, Serialize)]
 pub struct PayloadInfo {
     /// The endpoint id.
-    pub id: &'static str,
+    pub id: EndpointId,
     /// The HTTP method.
     pub method: &'static str,
     /// The path under the base URL.
@@ -39,19 +41,19 @@ pub struct PayloadInfo {
 }
 
 /// Runs `payloads`.
-pub fn run(args: &PayloadsArgs, context: &Context) -> Result<Exit> {
-    let values = context.values()?;
-    let report = egress::analyse(&values);
+pub fn run(args: &PayloadsArgs, settings: &Settings, context: Context<'_>) -> Result<Exit> {
+    let report = &resolved(&settings.loaded, "values")?.report;
+    let out = context.out;
     let mut synth = args.synthetic.then(|| Synthesizer::new(args.seed));
-    let chosen: Vec<&'static Endpoint> = match args.id {
+    let chosen: Vec<EndpointId> = match args.id {
         Some(endpoint) => vec![endpoint],
-        None => ENDPOINTS.iter().collect(),
+        None => EndpointId::ALL.to_vec(),
     };
     let bodies: Vec<String> = chosen
         .iter()
-        .map(|e| match synth.as_mut() {
+        .map(|&e| match synth.as_mut() {
             Some(synth) => synth.body(e),
-            None => e.sample_request.to_string(),
+            None => e.spec().sample_request.to_string(),
         })
         .collect();
 
@@ -59,101 +61,74 @@ pub fn run(args: &PayloadsArgs, context: &Context) -> Result<Exit> {
         let infos: Vec<PayloadInfo> = chosen
             .iter()
             .zip(&bodies)
-            .map(|(e, body)| info(e, body, &report, args.synthetic))
+            .map(|(&e, body)| info(e, body, report, args.synthetic))
             .collect::<Result<_>>()?;
         let text = match args.id {
             Some(_) => output::machine(context.global.output, &infos[0])?,
             None => output::machine(context.global.output, &infos)?,
         };
-        output::print(&text.unwrap_or_default())?;
+        out.print(&text.unwrap_or_default())?;
         return Ok(Exit::Success);
     }
 
     if args.response {
-        let endpoint = chosen[0];
+        let endpoint = chosen[0].spec();
         let Some(response) = endpoint.sample_response else {
-            return Err(InputError::new(format!(
+            return Err(Failure::input(format!(
                 "`{}` has no documented response body: {}",
                 endpoint.id, endpoint.response_note
             ))
             .hint("see `beacon-cli payloads` for what each endpoint answers")
             .into());
         };
-        output::print(response)?;
-        diagnostic(
-            "note",
-            &format!("{RESPONSE_DEFECT}: it is printed as published"),
-        );
+        out.print(response)?;
+        out.note(&format!("{RESPONSE_DEFECT}: it is printed as published"));
         return Ok(Exit::Success);
     }
 
     if !args.synthetic {
-        for endpoint in &chosen {
-            report_defects(endpoint);
+        for &endpoint in &chosen {
+            for defect in sample_defects(endpoint) {
+                out.diagnostic(&defect);
+            }
         }
     }
     let text = match args.id {
         Some(_) => bodies[0].clone(),
-        None => listing(&chosen, &bodies, &report, context),
+        None => listing(&chosen, &bodies, report, context),
     };
-    output::print(&text)?;
+    out.print(&text)?;
     Ok(Exit::Success)
 }
 
-/// One line per defect of the published sample, then the way out.
-pub fn report_defects(endpoint: &Endpoint) {
-    for defect in endpoint.defects {
-        diagnostic(
-            "warning",
-            &format!(
-                "published {} sample: {}: {}",
-                endpoint.id, defect.pointer, defect.message
-            ),
-        );
-    }
-    if !endpoint.defects.is_empty() {
-        diagnostic(
-            "hint",
-            &format!(
-                "`beacon-cli payloads {0} --synthetic` prints a payload of the same shape without these defects",
-                endpoint.id
-            ),
-        );
-    }
-}
-
-fn info(
-    endpoint: &'static Endpoint,
-    body: &str,
-    report: &Report,
-    synthetic: bool,
-) -> Result<PayloadInfo> {
+fn info(endpoint: EndpointId, body: &str, report: &Report, synthetic: bool) -> Result<PayloadInfo> {
+    let spec = endpoint.spec();
     let request = serde_json::from_str(body)?;
-    let response = endpoint
+    let response = spec
         .sample_response
         .map(|text| serde_json::from_str(&strip_jsonc_comments(text)))
         .transpose()?;
     Ok(PayloadInfo {
-        id: endpoint.id,
-        method: endpoint.method,
-        path: endpoint.path,
-        url: report.endpoint(endpoint.id).url.clone(),
-        class: endpoint.class,
-        enabled: report.endpoint(endpoint.id).enabled,
+        id: endpoint,
+        method: spec.method,
+        path: spec.path,
+        url: report.endpoint(endpoint).url.clone(),
+        class: spec.class,
+        enabled: report.endpoint(endpoint).enabled,
         request,
         response,
-        documented_since: endpoint.documented_since,
-        defects: if synthetic { &[] } else { endpoint.defects },
+        documented_since: spec.documented_since,
+        defects: if synthetic { &[] } else { spec.defects },
     })
 }
 
 fn listing(
-    chosen: &[&'static Endpoint],
+    chosen: &[EndpointId],
     bodies: &[String],
     report: &Report,
-    context: &Context,
+    context: Context<'_>,
 ) -> String {
-    let paint = context.paint;
+    let paint = context.out.paint();
     let mut table = output::table(&[
         "endpoint",
         "method",
@@ -163,16 +138,17 @@ fn listing(
         "documented since",
         "response",
     ]);
-    for endpoint in chosen {
-        let on = if report.endpoint(endpoint.id).enabled {
+    for &id in chosen {
+        let endpoint = id.spec();
+        let on = if report.endpoint(id).enabled {
             paint.warn("on")
         } else {
             paint.good("off")
         };
         table.add_row(vec![
-            Cell::new(endpoint.id),
+            Cell::new(id),
             Cell::new(endpoint.method),
-            Cell::new(report.endpoint(endpoint.id).url.clone()),
+            Cell::new(report.endpoint(id).url.clone()),
             Cell::new(endpoint.class.as_str()),
             Cell::new(on),
             Cell::new(endpoint.documented_since),
@@ -180,14 +156,13 @@ fn listing(
         ]);
     }
     let mut out = format!("{table}\n");
-    for (endpoint, body) in chosen.iter().zip(bodies) {
+    for (&id, body) in chosen.iter().zip(bodies) {
         out.push_str(&format!(
             "\n{}\n{body}",
             paint.bold(&format!(
-                "# {} {} {}",
-                endpoint.id,
-                endpoint.method,
-                report.endpoint(endpoint.id).url.clone()
+                "# {id} {} {}",
+                id.spec().method,
+                report.endpoint(id).url
             ))
         ));
         if !body.ends_with('\n') {

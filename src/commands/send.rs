@@ -2,26 +2,28 @@
 
 use anyhow::Result;
 use serde::Serialize;
+use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::{Context, prepare, resolved};
 use crate::cli::SendArgs;
-use crate::commands::Context;
-use crate::commands::dry_run::{self, RequestView};
-use crate::error::{Exit, InputError};
+use crate::endpoints::LICENSE_PLACEHOLDER;
+use crate::error::{Exit, Failure};
 use crate::interpret::{self, Interpretation};
-use crate::output::{self, Format, diagnostic};
-use crate::request::{self, Prepared};
+use crate::output::{self, Format, Output};
+use crate::request::{Prepared, RequestView};
+use crate::resolve::Settings;
 use crate::secrets::{self, Secret};
-use crate::transport::{self, Attempt, Delivery, EnvProxies, Outcome, ProxyChoice};
+use crate::transport::{self, Attempt, Delivery, Outcome, ProxyChoice, Response};
 
 /// The answer, as `--output json` prints it.
 #[derive(Debug, Serialize)]
 pub struct ResponseView {
     /// The status code.
     pub status: u16,
-    /// Header name to value (secrets redacted).
+    /// Header name to value (credential headers replaced by a marker).
     pub headers: serde_json::Map<String, serde_json::Value>,
-    /// The body as text, secrets and tokens redacted unless revealed.
+    /// The body as text; the output boundary hides secrets and tokens.
     pub body: String,
     /// True when the body was cut.
     pub truncated: bool,
@@ -50,113 +52,89 @@ pub struct SendReport {
     pub interpretation: Option<Interpretation>,
 }
 
-fn transport_options(args: &SendArgs) -> transport::Options {
-    let env = |name: &str| std::env::var(name).ok();
-    let proxy = if args.no_proxy {
-        ProxyChoice::Off
-    } else if let Some(proxy) = &args.proxy {
-        ProxyChoice::Flag(proxy.clone())
-    } else {
-        ProxyChoice::Env(EnvProxies::read(env))
-    };
-    let cacert = match &args.cacert {
-        Some(path) => Some((path.clone(), "--cacert")),
-        None => env("SSL_CERT_FILE")
-            .filter(|v| !v.is_empty())
-            .map(|v| (v.into(), "$SSL_CERT_FILE")),
-    };
-    transport::Options {
-        cacert,
-        insecure: args.insecure,
-        proxy,
-        connect_timeout: args.connect_timeout,
-        timeout: args.timeout,
-        retries: args.retries,
-        allow_http: args.allow_http,
-    }
-}
-
 /// Runs `send`.
-pub fn run(args: &SendArgs, context: &Context) -> Result<Exit> {
-    let (prepared, report, _) = dry_run::prepare(args.id, &args.request, context)?;
+pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result<Exit> {
+    let out = context.out;
+    let network = resolved(&settings.network, "network settings")?;
+    let (prepared, _) = prepare(args.id, &args.request, settings, out)?;
     if prepared.placeholder_left {
-        return Err(InputError::new(format!(
-            "refusing to send `{}` without a license key: the body still holds `{}`",
-            args.id.id,
-            crate::endpoints::LICENSE_PLACEHOLDER
+        return Err(Failure::input(format!(
+            "refusing to send `{}` without a license key: the body still holds `{LICENSE_PLACEHOLDER}`",
+            args.id
         ))
-        .hint(request::missing_license_help(&report))
+        .hint(resolved(&settings.license, "license")?.missing_help())
         .into());
     }
-    let options = transport_options(args);
-    if options.insecure {
-        diagnostic(
-            "warning",
-            "--insecure: the server's certificate is NOT verified; anyone on the path can read the license key",
-        );
+    if network.insecure {
+        out.warn("--insecure: the server's certificate is NOT verified; anyone on the path can read the license key");
     }
-    if let ProxyChoice::Env(env) = &options.proxy {
+    if let ProxyChoice::Env(env) = &network.proxy {
         if env.upper_http_ignored && prepared.url.scheme() == "http" {
-            diagnostic(
-                "note",
-                "HTTP_PROXY is ignored, as curl ignores it; set http_proxy (lower case) for plain-http URLs",
-            );
+            out.note("HTTP_PROXY is ignored, as curl ignores it; set http_proxy (lower case) for plain-http URLs");
         }
+    }
+    if args.request.reveal_secrets {
+        out.reveal();
+    }
+    if args.verbose {
+        out.labelled(
+            "request",
+            &format!("{} {}", prepared.method(), prepared.url),
+        );
+        for (name, value) in &prepared.headers {
+            out.labelled("request", &format!("{name}: {value}"));
+        }
+    }
+    let delivery = transport::deliver(&prepared, network)?;
+    let answer: Option<Value> = delivery
+        .response
+        .as_ref()
+        .and_then(|r| serde_json::from_slice(&r.body).ok());
+    if let Some(token) = interpret::token(answer.as_ref()) {
+        out.protect(&Secret::new(token));
     }
     let reveal = args.request.reveal_secrets;
     if args.verbose {
-        verbose_request(&prepared, reveal);
+        if let Some(response) = &delivery.response {
+            out.labelled(
+                "response",
+                &format!("HTTP/1.1 {} {}", response.status, response.reason),
+            );
+            for (name, value) in &response.headers {
+                out.labelled(
+                    "response",
+                    &format!("{name}: {}", shown_header(name, value, reveal)),
+                );
+            }
+        }
     }
-    let delivery = transport::deliver(&prepared, &options)?;
-    let token = delivery
-        .response
-        .as_ref()
-        .and_then(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
-        .and_then(|v| v.get("token").and_then(|t| t.as_str()).map(Secret::new));
-    let mut secrets: Vec<&Secret> = prepared.secrets();
-    secrets.extend(token.as_ref());
-    if args.verbose {
-        verbose_response(&delivery, &secrets, reveal);
-    }
-    let interpretation = delivery.response.as_ref().map(|r| {
-        interpret::interpret(
-            args.id,
-            &prepared.text,
-            r.status,
-            &r.body,
-            OffsetDateTime::now_utc(),
-        )
-    });
-    let send_report = SendReport {
-        request: RequestView::new(&prepared, reveal),
+    let report = SendReport {
+        request: RequestView::new(&prepared),
         proxy: delivery.proxy.as_ref().map(|p| p.shown()),
         attempts: delivery.attempts.clone(),
-        response: delivery.response.as_ref().map(|r| ResponseView {
-            status: r.status,
-            headers: r
-                .headers
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        serde_json::Value::String(shown_header(k, v, &secrets, reveal)),
-                    )
-                })
-                .collect(),
-            body: shown_text(&String::from_utf8_lossy(&r.body), &secrets, reveal),
-            truncated: r.truncated,
-        }),
+        response: delivery
+            .response
+            .as_ref()
+            .map(|r| response_view(r, out, reveal)),
         outcome: delivery.outcome,
         error: delivery.failure.as_ref().map(|f| f.message.clone()),
         hint: delivery.failure.as_ref().and_then(|f| f.hint.clone()),
         elapsed_ms: u64::try_from(delivery.elapsed.as_millis()).unwrap_or(u64::MAX),
-        interpretation,
+        interpretation: delivery.response.as_ref().map(|r| {
+            interpret::interpret(
+                args.id,
+                &prepared.text,
+                r.status,
+                answer.as_ref(),
+                OffsetDateTime::now_utc(),
+            )
+        }),
     };
     let text = match context.global.output {
-        Format::Table => human(&prepared, &delivery, &send_report),
-        format => output::machine(format, &send_report)?.unwrap_or_default(),
+        Format::Table => human(&prepared, &delivery, &report, answer.as_ref()),
+        format => output::machine(format, &report)?.unwrap_or_default(),
     };
-    output::print(&text)?;
+    out.print(&text)?;
     if let Some(response) = delivery
         .response
         .as_ref()
@@ -168,75 +146,62 @@ pub fn run(args: &SendArgs, context: &Context) -> Result<Exit> {
             .find(|(k, _)| k.eq_ignore_ascii_case("location"))
             .map(|(_, v)| format!(" to `{v}`"))
             .unwrap_or_default();
-        diagnostic(
-            "error",
-            &format!(
+        return Err(Failure::new(
+            delivery.exit(),
+            "redirect",
+            format!(
                 "the server redirected{location}; beacon-cli does not follow redirects, which would resend the license elsewhere"
             ),
-        );
-        diagnostic("hint", "point --url at the final address");
+        )
+        .hint("point --url at the final address")
+        .into());
     }
-    if context.global.output == Format::Table {
-        if let Some(failure) = &delivery.failure {
-            diagnostic("error", &failure.message);
-            if let Some(hint) = &failure.hint {
-                diagnostic("hint", hint);
-            }
+    if let Some(fault) = &delivery.failure {
+        let failure = Failure::new(delivery.exit(), fault.kind.as_str(), fault.message.clone());
+        return Err(match &fault.hint {
+            Some(hint) => failure.hint(hint.clone()),
+            None => failure,
         }
+        .into());
     }
     Ok(delivery.exit())
 }
 
-fn shown_text(text: &str, secrets: &[&Secret], reveal: bool) -> String {
-    if reveal {
-        text.to_string()
+/// The answer as reported: the body as text (cut at a limit: a secret cut in
+/// half at the end is hidden too), credential headers as markers.
+fn response_view(response: &Response, out: &Output, reveal: bool) -> ResponseView {
+    let body = String::from_utf8_lossy(&response.body);
+    let body = if response.truncated {
+        out.redact_cut(&body).into_owned()
     } else {
-        secrets::redact_all(text, secrets)
+        body.into_owned()
+    };
+    ResponseView {
+        status: response.status,
+        headers: response
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(shown_header(k, v, reveal))))
+            .collect(),
+        body,
+        truncated: response.truncated,
     }
 }
 
-fn shown_header(name: &str, value: &str, secrets: &[&Secret], reveal: bool) -> String {
-    let sensitive = [
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-    ];
-    if !reveal && sensitive.contains(&name.to_ascii_lowercase().as_str()) {
+/// A header value as shown: the whole value of a credential header is a marker.
+fn shown_header(name: &str, value: &str, reveal: bool) -> String {
+    if !reveal && secrets::is_sensitive_header(name) {
         return secrets::redacted(value);
     }
-    shown_text(value, secrets, reveal)
+    value.to_string()
 }
 
-fn verbose_request(prepared: &Prepared, reveal: bool) {
-    diagnostic(
-        "request",
-        &format!("{} {}", prepared.method(), prepared.url),
-    );
-    for (name, value) in &prepared.headers {
-        diagnostic(
-            "request",
-            &format!("{name}: {}", shown_text(value, &prepared.secrets(), reveal)),
-        );
-    }
-}
-
-fn verbose_response(delivery: &Delivery, secrets: &[&Secret], reveal: bool) {
-    if let Some(response) = &delivery.response {
-        diagnostic(
-            "response",
-            &format!("HTTP/1.1 {} {}", response.status, response.reason),
-        );
-        for (name, value) in &response.headers {
-            diagnostic(
-                "response",
-                &format!("{name}: {}", shown_header(name, value, secrets, reveal)),
-            );
-        }
-    }
-}
-
-fn human(prepared: &Prepared, delivery: &Delivery, report: &SendReport) -> String {
+fn human(
+    prepared: &Prepared,
+    delivery: &Delivery,
+    report: &SendReport,
+    answer: Option<&Value>,
+) -> String {
     let mut out = String::new();
     let count = delivery.attempts.len();
     let tries = format!("{count} attempt{}", if count == 1 { "" } else { "s" });
@@ -281,14 +246,13 @@ fn human(prepared: &Prepared, delivery: &Delivery, report: &SendReport) -> Strin
     if let Some(interpretation) = &report.interpretation {
         out.push_str(&format!(
             "{}: {}\n",
-            prepared.endpoint.id, interpretation.summary
+            prepared.endpoint, interpretation.summary
         ));
     }
     if let Some(response) = &report.response {
         if !response.body.is_empty() {
-            let pretty = serde_json::from_str::<serde_json::Value>(&response.body)
-                .ok()
-                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            let pretty = answer
+                .and_then(|v| serde_json::to_string_pretty(v).ok())
                 .unwrap_or_else(|| response.body.clone());
             out.push('\n');
             out.push_str(&pretty);

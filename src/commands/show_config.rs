@@ -3,22 +3,22 @@
 use anyhow::Result;
 use comfy_table::Cell;
 
+use super::{Context, resolved};
 use crate::cli::ShowConfigArgs;
-use crate::commands::Context;
 use crate::config::{CWD_FILE, SourceKind};
-use crate::egress::{self, DecidedBy, LicenseSource, Report};
+use crate::egress::{DecidedBy, LicenseSource, Report};
 use crate::error::Exit;
-use crate::output::{self, Paint};
+use crate::output::{self, Paint, Style};
+use crate::resolve::Settings;
 
 /// Runs `show-config`.
-pub fn run(args: &ShowConfigArgs, context: &Context) -> Result<Exit> {
-    let values = context.values()?;
-    let report = egress::analyse(&values);
-    let text = match output::machine(context.global.output, &report)? {
+pub fn run(args: &ShowConfigArgs, settings: &Settings, context: Context<'_>) -> Result<Exit> {
+    let report = &resolved(&settings.loaded, "values")?.report;
+    let text = match output::machine(context.global.output, report)? {
         Some(text) => text,
-        None => render(&report, context.paint),
+        None => render(report, context.out.paint()),
     };
-    output::print(&text)?;
+    context.out.print(&text)?;
     Ok(if args.strict && !report.warnings.is_empty() {
         Exit::Findings
     } else {
@@ -151,22 +151,8 @@ pub fn render(report: &Report, paint: Paint) -> String {
         ));
     }
     for warning in &report.warnings {
-        out.push_str(&format!(
-            "\n{} {}\n",
-            paint.warn(&format!("warning[{}]:", warning.code)),
-            warning.message
-        ));
-        if let Some(file) = &warning.file {
-            let at = warning.line.map(|l| format!(":{l}")).unwrap_or_default();
-            out.push_str(&format!("  {} {file}{at}\n", paint.dim("-->")));
-        }
-        let mut lines = warning.hint.lines();
-        if let Some(first) = lines.next() {
-            out.push_str(&format!("  {} {first}\n", paint.good("hint:")));
-        }
-        for rest in lines {
-            out.push_str(&format!("      {rest}\n"));
-        }
+        out.push('\n');
+        out.push_str(&output::render(warning, Style::Report, paint));
     }
     out
 }

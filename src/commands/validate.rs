@@ -4,14 +4,16 @@ use anyhow::Result;
 use comfy_table::Cell;
 use serde::Serialize;
 
+use super::{Context, resolved};
 use crate::cli::{Deny, ValidateArgs};
-use crate::commands::Context;
-use crate::egress;
-use crate::endpoints::{Defect, ENDPOINTS, Endpoint};
+use crate::decode::{self, Encoding, Gzip, Limits};
+use crate::endpoints::{Defect, EndpointId};
 use crate::error::Exit;
+use crate::input::{self, Named};
 use crate::output::{self, Paint};
-use crate::request::{self, Options};
-use crate::validate::{self, Encoding, Report, Severity};
+use crate::resolve::Settings;
+use crate::secrets::Secret;
+use crate::validate::{self, Report, Severity};
 
 /// Input larger than this is refused.
 const MAX_INPUT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -29,30 +31,42 @@ pub struct SampleVerdict {
 }
 
 /// Runs `validate`.
-pub fn run(args: &ValidateArgs, context: &Context) -> Result<Exit> {
-    let license = license(args, context)?;
-    let license = license.as_deref();
+pub fn run(args: &ValidateArgs, settings: &Settings, context: Context<'_>) -> Result<Exit> {
+    let license = resolved(&settings.license, "license")?.key.as_ref();
     if args.all_samples {
         return all_samples(context, license);
     }
     let (Some(endpoint), Some(file)) = (args.id, args.file.as_deref()) else {
         unreachable!("clap requires ID and FILE without --all-samples")
     };
-    let crate::input::Input { name, bytes } = crate::input::read(
+    let input::Input { name, bytes } = input::read(
         file,
-        crate::input::Named {
+        Named {
             what: "input",
             fix: "check the path",
             example: "body.json",
+            limit: MAX_INPUT_BYTES,
         },
-        MAX_INPUT_BYTES,
     )?;
-    let report = validate::validate(endpoint, &bytes, args.format, args.gzip, license, &name)?;
+    let gzip = if args.gzip {
+        Gzip::Required
+    } else {
+        Gzip::Detect
+    };
+    let body = decode::decode(
+        bytes,
+        endpoint,
+        args.format,
+        gzip,
+        &Limits::default(),
+        &name,
+    )?;
+    let report = validate::validate(endpoint, &body, license, &name)?;
     let text = match output::machine(context.global.output, &report)? {
         Some(text) => text,
-        None => human(&report, &name, context.paint),
+        None => human(&report, &name, context.out.paint()),
     };
-    output::print(&text)?;
+    context.out.print(&text)?;
     let failing = |s: Severity| match args.deny {
         None => s == Severity::Error,
         Some(Deny::Warnings) => s <= Severity::Warning,
@@ -63,19 +77,6 @@ pub fn run(args: &ValidateArgs, context: &Context) -> Result<Exit> {
     } else {
         Exit::Success
     })
-}
-
-/// The license to look for: `--license-file`, `$LANGSMITH_LICENSE_KEY`, the values.
-fn license(args: &ValidateArgs, context: &Context) -> Result<Option<String>> {
-    let values = context.values()?;
-    let report = egress::analyse(&values);
-    let options = Options {
-        license_file: args.license_file.clone(),
-        env_license: std::env::var("LANGSMITH_LICENSE_KEY").ok(),
-        ..Options::default()
-    };
-    let found = request::resolve_license(&options, &report)?;
-    Ok(found.key.map(|k| k.expose().to_string()))
 }
 
 fn human(report: &Report, name: &str, paint: Paint) -> String {
@@ -115,34 +116,37 @@ fn human(report: &Report, name: &str, paint: Paint) -> String {
             match severity {
                 Severity::Error => paint.bad(&title),
                 Severity::Warning => paint.warn(&title),
-                Severity::Info => paint.bold(&title),
+                Severity::Info | Severity::Note => paint.bold(&title),
             }
         ));
         for f in group {
-            let at = match (f.line, f.column) {
-                (Some(l), Some(c)) => format!("{name}:{l}:{c}"),
+            let at = match (f.line(), &f.location) {
+                (
+                    Some(l),
+                    crate::diagnostic::Location::Body {
+                        column: Some(c), ..
+                    },
+                ) => {
+                    format!("{name}:{l}:{c}")
+                }
                 _ => name.to_string(),
             };
             out.push_str(&format!(
                 "  [{}] {}\n    at {} ({})\n    hint: {}\n",
                 f.code,
                 f.message,
-                if f.pointer.is_empty() {
-                    "/"
-                } else {
-                    &f.pointer
-                },
+                f.location.shown().unwrap_or_default(),
                 at,
-                f.hint
+                f.hint.as_deref().unwrap_or_default()
             ));
         }
     }
     out
 }
 
-fn all_samples(context: &Context, license: Option<&str>) -> Result<Exit> {
-    let verdicts: Vec<SampleVerdict> = ENDPOINTS
-        .iter()
+fn all_samples(context: Context<'_>, license: Option<&Secret>) -> Result<Exit> {
+    let verdicts: Vec<SampleVerdict> = EndpointId::ALL
+        .into_iter()
         .map(|e| sample_verdict(e, license))
         .collect::<Result<_>>()?;
     let all_match = verdicts.iter().all(|v| v.matches_documented);
@@ -177,9 +181,9 @@ fn all_samples(context: &Context, license: Option<&str>) -> Result<Exit> {
                         codes.join(", ")
                     }),
                     Cell::new(if v.matches_documented {
-                        context.paint.good("yes")
+                        context.out.paint().good("yes")
                     } else {
-                        context.paint.bad("NO")
+                        context.out.paint().bad("NO")
                     }),
                 ]);
             }
@@ -191,7 +195,7 @@ fn all_samples(context: &Context, license: Option<&str>) -> Result<Exit> {
             format!("{table}\n{summary}\n")
         }
     };
-    output::print(&text)?;
+    context.out.print(&text)?;
     Ok(if all_match {
         Exit::Success
     } else {
@@ -199,21 +203,24 @@ fn all_samples(context: &Context, license: Option<&str>) -> Result<Exit> {
     })
 }
 
-fn sample_verdict(endpoint: &'static Endpoint, license: Option<&str>) -> Result<SampleVerdict> {
-    let report = validate::validate(
+fn sample_verdict(endpoint: EndpointId, license: Option<&Secret>) -> Result<SampleVerdict> {
+    let name = format!("{endpoint} sample");
+    let body = decode::decode(
+        endpoint.spec().sample_request.as_bytes().to_vec(),
         endpoint,
-        endpoint.sample_request.as_bytes(),
         Encoding::Json,
-        false,
-        license,
-        &format!("{} sample", endpoint.id),
+        Gzip::Detect,
+        &Limits::default(),
+        &name,
     )?;
+    let report = validate::validate(endpoint, &body, license, &name)?;
     let mut found: Vec<(&str, &str)> = report
         .findings
         .iter()
-        .map(|f| (f.pointer.as_str(), f.code))
+        .map(|f| (f.pointer().unwrap_or_default(), f.code))
         .collect();
     let mut documented: Vec<(&str, &str)> = endpoint
+        .spec()
         .defects
         .iter()
         .map(|d| (d.pointer, d.code))
@@ -222,7 +229,7 @@ fn sample_verdict(endpoint: &'static Endpoint, license: Option<&str>) -> Result<
     documented.sort_unstable();
     Ok(SampleVerdict {
         matches_documented: found == documented,
-        documented_defects: endpoint.defects,
+        documented_defects: endpoint.spec().defects,
         report,
     })
 }

@@ -9,13 +9,13 @@
 pub mod set;
 pub mod yaml;
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::error::InputError;
+use crate::error::Failure;
+use crate::secrets::{self, Secret};
 pub use yaml::{Entry, Node, Pos, Value};
 
 /// The chart defaults for the keys beacon-cli reads.
@@ -84,10 +84,10 @@ pub struct LoadOptions {
     pub set: Vec<String>,
     /// `--set-string` expressions in order.
     pub set_string: Vec<String>,
-    /// `$LANGSMITH_CONFIG`, when set and not empty.
-    pub env_config: Option<OsString>,
-    /// The directory searched for `langsmith_config.yaml`.
-    pub cwd: PathBuf,
+    /// `$LANGSMITH_CONFIG`, when set and looked at.
+    pub env_config: Option<PathBuf>,
+    /// The directory searched for `langsmith_config.yaml`, when it is looked for.
+    pub cwd: Option<PathBuf>,
 }
 
 /// A looked-up value with the position of the key that holds it.
@@ -116,7 +116,7 @@ impl Values {
         for (path, kind) in chosen_files(options) {
             if path.as_os_str() == "-" {
                 if stdin_used {
-                    return Err(InputError::new("`-f -` is given twice")
+                    return Err(Failure::input("`-f -` is given twice")
                         .hint("standard input can be read only once; save it to a file for the second use")
                         .into());
                 }
@@ -133,7 +133,7 @@ impl Values {
     fn add_file(&mut self, name: String, kind: SourceKind, text: &str) -> Result<()> {
         let source = self.sources.len();
         let doc = yaml::parse(text, source).map_err(|e| {
-            InputError::new(format!(
+            Failure::input(format!(
                 "`{name}`:{}:{}: invalid YAML: {}",
                 e.line, e.col, e.message
             ))
@@ -150,7 +150,7 @@ impl Values {
                 pos: doc.root.pos,
             },
             ref other => {
-                return Err(InputError::new(format!(
+                return Err(Failure::input(format!(
                     "`{name}`:{}:{}: the top level of a values file must be a mapping (`key: value`), found {}",
                     doc.root.pos.line,
                     doc.root.pos.col,
@@ -187,7 +187,7 @@ impl Values {
         for expr in exprs {
             let source = self.sources.len();
             set::apply(&mut self.root, expr, typed, source).map_err(|msg| {
-                InputError::new(format!("invalid `{flag}`: {msg}")).hint(format!(
+                Failure::input(format!("invalid `{flag}`: {msg}")).hint(format!(
                     "write `{flag} KEY=VALUE`, for example `{flag} config.telemetry.metrics=false`"
                 ))
             })?;
@@ -220,6 +220,90 @@ impl Values {
     pub fn is_chart_default(&self, pos: Pos) -> bool {
         pos.source == 0
     }
+
+    /// Every secret the values hold, for the output boundary to hide: strings
+    /// under keys that name a secret (`langsmithLicenseKey`, `*Password`,
+    /// `*Secret`, ...), values of `{name, value}` env entries whose name says
+    /// secret, and the credentials of URLs and proxy addresses. The chart's own
+    /// defaults hold none.
+    pub fn secrets(&self) -> Vec<Secret> {
+        let mut out = Vec::new();
+        collect_secrets(&self.root, Holds::Plain, &mut out);
+        out
+    }
+}
+
+/// Shorter strings are not treated as secrets: they would hide ordinary words.
+const MIN_SECRET_LEN: usize = 4;
+
+/// What a string found while collecting secrets is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    /// Nothing secret, unless it is a URL with credentials.
+    Plain,
+    /// A proxy address: its credentials are secret, with or without a scheme.
+    Proxy,
+    /// A secret, whole.
+    Secret,
+}
+
+fn collect_secrets(node: &Node, holds: Holds, out: &mut Vec<Secret>) {
+    match &node.value {
+        Value::Str(text) if node.pos.source != 0 => {
+            if holds == Holds::Secret && text.trim().len() >= MIN_SECRET_LEN {
+                out.push(Secret::new(text.trim()));
+                if text.trim() != text {
+                    out.push(Secret::new(text.as_str()));
+                }
+            }
+            if holds != Holds::Plain || text.contains("://") {
+                out.extend(crate::resolve::proxy_secrets(text));
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                collect_secrets(item, holds, out);
+            }
+        }
+        Value::Map(entries) => {
+            // A Kubernetes env entry `{name, value}`: the name says what the value holds.
+            let named = node.entry("name").map(|e| match &e.node.value {
+                Value::Str(name) => env_holds(name),
+                _ => Holds::Plain,
+            });
+            for entry in entries {
+                let inner = if holds == Holds::Secret || secrets::is_secret_key(&entry.key) {
+                    Holds::Secret
+                } else if let (Some(named), "value") = (named, entry.key.as_str()) {
+                    named
+                } else if entry
+                    .key
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b == b'_')
+                {
+                    // A variable written as a mapping key (a map-shaped `commonEnv`).
+                    env_holds(&entry.key)
+                } else {
+                    Holds::Plain
+                };
+                collect_secrets(&entry.node, inner, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What the value of an environment variable of this name holds.
+fn env_holds(name: &str) -> Holds {
+    if secrets::is_secret_env(name) {
+        Holds::Secret
+    } else if name.to_ascii_uppercase().ends_with("_PROXY")
+        || name.eq_ignore_ascii_case("BEACON_ENDPOINT")
+    {
+        Holds::Proxy
+    } else {
+        Holds::Plain
+    }
 }
 
 /// Which files to read: the `-f` files, else `$LANGSMITH_CONFIG`, else
@@ -240,13 +324,14 @@ fn chosen_files(options: &LoadOptions) -> Vec<(PathBuf, SourceKind)> {
             .collect();
     }
     if let Some(path) = &options.env_config {
-        return vec![(PathBuf::from(path), SourceKind::Env)];
+        return vec![(path.clone(), SourceKind::Env)];
     }
-    let local = options.cwd.join(CWD_FILE);
-    if local.is_file() {
-        return vec![(PathBuf::from(CWD_FILE), SourceKind::Cwd)];
+    match &options.cwd {
+        Some(cwd) if cwd.join(CWD_FILE).is_file() => {
+            vec![(PathBuf::from(CWD_FILE), SourceKind::Cwd)]
+        }
+        _ => Vec::new(),
     }
-    Vec::new()
 }
 
 /// A values file's name and text.
@@ -262,8 +347,8 @@ fn read_file(path: &Path, kind: SourceKind) -> Result<(String, String)> {
             what,
             fix: "check the path; `helm get values RELEASE -o yaml | beacon-cli show-config -f -` reads the values in force",
             example: CWD_FILE,
+            limit: MAX_FILE_BYTES,
         },
-        MAX_FILE_BYTES,
     )?;
     let text = into_text(input.bytes, &format!("`{}`", input.name))?;
     Ok((input.name, text))
@@ -274,7 +359,7 @@ fn into_text(bytes: Vec<u8>, shown: &str) -> Result<String> {
         let before = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
         let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-        InputError::new(format!("{shown}:{line}:{col}: not UTF-8 text"))
+        Failure::input(format!("{shown}:{line}:{col}: not UTF-8 text"))
             .hint("values files are UTF-8 YAML; re-save the file as UTF-8")
             .into()
     })
@@ -340,16 +425,42 @@ mod tests {
 
     #[test]
     fn no_files_means_chart_defaults() {
-        let dir = std::env::temp_dir().join("beacon-cli-no-such-dir-for-test");
-        let values = Values::load(&LoadOptions {
-            cwd: dir,
-            ..LoadOptions::default()
-        })
-        .unwrap();
+        let values = Values::load(&LoadOptions::default()).unwrap();
         assert_eq!(values.sources.len(), 1);
         assert_eq!(values.sources[0].kind, SourceKind::ChartDefaults);
         let metrics = values.get(&["config", "telemetry", "metrics"]).unwrap();
         assert_eq!(metrics.node.value, Value::Bool(true));
         assert!(values.is_chart_default(metrics.key_pos));
+        assert!(values.secrets().is_empty());
+    }
+
+    #[test]
+    fn secrets_are_found_by_key_env_name_and_url_credentials() {
+        let mut values = Values::load(&LoadOptions::default()).unwrap();
+        values
+            .add_file(
+                "v.yaml".into(),
+                SourceKind::File,
+                "config:\n  langsmithLicenseKey: lic-1234\n  existingSecretName: my-secret\n  basicAuth:\n    initialOrgAdminPassword: pw-5678\ncommonEnv:\n  - name: HTTPS_PROXY\n    value: bob:hunter2@proxy:3128\n  - name: DB_PASSWORD\n    value: dbpw-90\n  - name: BEACON_ENDPOINT\n    value: https://u:endpw@gw.corp\n  - name: NO_PROXY\n    value: localhost\n",
+            )
+            .unwrap();
+        let mut found: Vec<String> = values
+            .secrets()
+            .iter()
+            .map(|s| s.expose().to_string())
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "bob:hunter2",
+                "dbpw-90",
+                "endpw",
+                "hunter2",
+                "lic-1234",
+                "pw-5678",
+                "u:endpw"
+            ]
+        );
     }
 }

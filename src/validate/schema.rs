@@ -2,7 +2,7 @@
 //! endpoints (opentelemetry-proto v1, field names in lowerCamelCase as the
 //! OTLP/JSON encoding writes them) and the three documented billing payloads.
 
-use crate::endpoints::USAGE_MEASURES;
+use crate::endpoints::{EndpointId, USAGE_MEASURES};
 
 /// What a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -542,15 +542,14 @@ pub static USAGE_SNAPSHOT: Msg = billing(
 );
 
 /// The top-level message of an endpoint's request.
-pub fn root(endpoint_id: &str) -> &'static Msg {
-    match endpoint_id {
-        "verify" => &VERIFY,
-        "ingest-traces" => &INGEST_TRACES,
-        "usage-snapshot" => &USAGE_SNAPSHOT,
-        "metrics" => &METRICS,
-        "traces" => &TRACES,
-        "logs" => &LOGS,
-        other => unreachable!("no schema for endpoint {other}"),
+pub fn root(endpoint: EndpointId) -> &'static Msg {
+    match endpoint {
+        EndpointId::Verify => &VERIFY,
+        EndpointId::IngestTraces => &INGEST_TRACES,
+        EndpointId::UsageSnapshot => &USAGE_SNAPSHOT,
+        EndpointId::Metrics => &METRICS,
+        EndpointId::Traces => &TRACES,
+        EndpointId::Logs => &LOGS,
     }
 }
 

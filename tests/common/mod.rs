@@ -38,6 +38,28 @@ pub fn ungzip(bytes: &[u8]) -> String {
 /// fresh empty working directory.
 pub fn beacon(workdir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("beacon-cli").expect("binary built");
+    scrub(&mut cmd);
+    cmd.current_dir(workdir);
+    cmd
+}
+
+/// `beacon()` run under an address-space limit (`ulimit -v`, in KiB), so an
+/// input read without bound fails the test instead of exhausting the machine.
+pub fn beacon_capped(workdir: &Path, address_space_kib: u64) -> Command {
+    let bin = assert_cmd::cargo::cargo_bin("beacon-cli");
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!(
+            "ulimit -v {address_space_kib} && exec \"$0\" \"$@\""
+        ))
+        .arg(bin);
+    scrub(&mut cmd);
+    cmd.current_dir(workdir);
+    cmd
+}
+
+/// Removes every variable that could leak the developer's setup into a test.
+fn scrub(cmd: &mut Command) {
     for var in [
         "HOME",
         "HTTPS_PROXY",
@@ -57,8 +79,6 @@ pub fn beacon(workdir: &Path) -> Command {
     ] {
         cmd.env_remove(var);
     }
-    cmd.current_dir(workdir);
-    cmd
 }
 
 /// A fixture's absolute path.
@@ -172,10 +192,12 @@ pub struct Engine {
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct Warning {
+    pub severity: String,
     pub code: String,
     pub message: String,
     pub file: Option<String>,
     pub line: Option<u32>,
+    pub column: Option<u32>,
     pub hint: String,
 }
 

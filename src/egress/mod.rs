@@ -6,12 +6,20 @@
 //! endpoint with its state and provenance, the license source, proxies, the
 //! Engine, and a warning for every trap listed in the README's "Warnings" table.
 //! It prints nothing; `commands::show_config` renders the report.
+//!
+//! `env` reads environment entries (`commonEnv`) as the chart renders them;
+//! `lints` finds keys that do nothing and the notes worth knowing.
+
+mod env;
+mod lints;
 
 use serde::Serialize;
 
-use crate::config::{CHART_VERSION, LoadNote, Node, Pos, Source, Value, Values};
-use crate::endpoints::{self, Class, Control, DEFAULT_BEACON_URL, ENDPOINTS, Endpoint};
+use crate::config::{CHART_VERSION, Node, Pos, Source, Value, Values};
+use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::endpoints::{self, Class, Control, ENDPOINTS, Endpoint, EndpointId};
 use crate::secrets;
+use env::{EnvValue, EnvVar};
 
 /// The plain statement about offline licensing, which configuration cannot show.
 pub const OFFLINE_STATEMENT: &str = "offline (air-gapped) licensing cannot be told from the configuration: it is a kind of license, not a setting. With an offline license, verify and ingest-traces are not called.";
@@ -27,6 +35,9 @@ pub struct Report {
     pub beacon_url: String,
     /// What decided the base URL.
     pub beacon_url_decided_by: DecidedBy,
+    /// The base URL as the resolution step reads it: it may be unknown.
+    #[serde(skip)]
+    pub beacon_base: BeaconBase,
     /// Where the license key comes from.
     pub license: License,
     /// The six endpoints.
@@ -38,19 +49,31 @@ pub struct Report {
     /// Offline licensing cannot be told from configuration.
     pub offline: &'static str,
     /// Traps found, in file order.
-    pub warnings: Vec<Warning>,
+    pub warnings: Vec<Diagnostic>,
     /// Facts worth knowing that are not mistakes.
     pub notes: Vec<Note>,
 }
 
 impl Report {
     /// The state of one endpoint; the report holds every endpoint of the catalogue.
-    pub fn endpoint(&self, id: &str) -> &EndpointState {
+    pub fn endpoint(&self, id: EndpointId) -> &EndpointState {
         self.endpoints
             .iter()
             .find(|e| e.id == id)
             .expect("the report holds every catalogue endpoint")
     }
+}
+
+/// The Beacon base URL the values set.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum BeaconBase {
+    /// No `BEACON_ENDPOINT` (or one that cannot be used): the default.
+    #[default]
+    Default,
+    /// `commonEnv` `BEACON_ENDPOINT`, as written.
+    Set(String),
+    /// `commonEnv` sets it with `valueFrom`: not in the values.
+    Unknown,
 }
 
 /// The key, file and line that decided something.
@@ -71,7 +94,7 @@ pub struct DecidedBy {
 #[derive(Debug, Clone, Serialize)]
 pub struct EndpointState {
     /// The endpoint id.
-    pub id: &'static str,
+    pub id: EndpointId,
     /// Its full URL under the Beacon base URL in force.
     pub url: String,
     /// billing, operational or usage.
@@ -158,21 +181,6 @@ pub struct Engine {
     pub decided_by: DecidedBy,
 }
 
-/// A trap in the values, with the fix.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Warning {
-    /// A stable short code (`quoted-boolean`).
-    pub code: &'static str,
-    /// What is wrong and what it does.
-    pub message: String,
-    /// The file, null for a flag or the chart defaults.
-    pub file: Option<String>,
-    /// The line.
-    pub line: Option<u32>,
-    /// The fix, with the corrected YAML.
-    pub hint: String,
-}
-
 /// A fact worth knowing that is not a mistake.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Note {
@@ -182,59 +190,6 @@ pub struct Note {
     pub message: String,
 }
 
-/// One `commonEnv` entry as the chart would render it.
-#[derive(Debug)]
-struct EnvVar<'a> {
-    index: usize,
-    name: String,
-    value: EnvValue<'a>,
-    /// The position of the entry's `value` key, or of the item.
-    pos: Pos,
-}
-
-#[derive(Debug)]
-enum EnvValue<'a> {
-    /// A string, as Kubernetes requires.
-    Str(&'a str),
-    /// A boolean or number: Kubernetes rejects it; the text is what was meant.
-    NotString(String),
-    /// `valueFrom`: the value is not in the values file.
-    From,
-    /// No value: the variable is set to the empty string.
-    Empty,
-}
-
-impl EnvValue<'_> {
-    /// The text the variable is meant to carry.
-    fn text(&self) -> Option<&str> {
-        match self {
-            EnvValue::Str(s) => Some(s),
-            EnvValue::NotString(s) => Some(s),
-            EnvValue::Empty => Some(""),
-            EnvValue::From => None,
-        }
-    }
-}
-
-/// Proxy variables, as curl and the Python and Go HTTP clients read them.
-const PROXY_VARS: &[&str] = &["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"];
-
-/// Keys beacon-cli reads, by parent: a sibling spelt nearly the same is a typo.
-const KNOWN_KEYS: &[(&str, &[&str])] = &[
-    ("", &["config", "commonEnv", "engine"]),
-    (
-        "config",
-        &[
-            "telemetry",
-            "langsmithLicenseKey",
-            "existingSecretName",
-            "apiKeySalt",
-            "customCa",
-        ],
-    ),
-    ("engine", &["enabled", "intelligenceBaseUrl"]),
-];
-
 /// Reads the values as the chart would and reports what reaches Beacon.
 pub fn analyse(values: &Values) -> Report {
     let mut analysis = Analysis {
@@ -243,7 +198,7 @@ pub fn analyse(values: &Values) -> Report {
         notes: Vec::new(),
     };
     let env = analysis.common_env();
-    let (beacon_url, beacon_url_decided_by) = analysis.beacon_url(&env);
+    let (beacon_base, beacon_url, beacon_url_decided_by) = analysis.beacon_url(&env);
     let endpoints = ENDPOINTS
         .iter()
         .map(|endpoint| analysis.endpoint(endpoint, &env, &beacon_url))
@@ -259,13 +214,13 @@ pub fn analyse(values: &Values) -> Report {
         notes,
         ..
     } = analysis;
-    let order = |w: &Warning| {
+    let order = |w: &Diagnostic| {
         let source = values
             .sources
             .iter()
-            .position(|s| s.file.as_deref() == w.file.as_deref())
+            .position(|s| s.file.as_deref() == w.file())
             .unwrap_or(0);
-        (source, w.line.unwrap_or(0))
+        (source, w.line().unwrap_or(0))
     };
     warnings.sort_by_key(order);
     Report {
@@ -273,6 +228,7 @@ pub fn analyse(values: &Values) -> Report {
         chart_defaults_version: CHART_VERSION,
         beacon_url,
         beacon_url_decided_by,
+        beacon_base,
         license,
         endpoints,
         proxy,
@@ -285,7 +241,7 @@ pub fn analyse(values: &Values) -> Report {
 
 struct Analysis<'a> {
     values: &'a Values,
-    warnings: Vec<Warning>,
+    warnings: Vec<Diagnostic>,
     notes: Vec<Note>,
 }
 
@@ -310,187 +266,29 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    fn warn(&mut self, code: &'static str, pos: Option<Pos>, message: String, hint: String) {
+    /// Where a position is, for a diagnostic: a chart default points nowhere.
+    fn location(&self, pos: Option<Pos>) -> Location {
         let pos = pos.filter(|p| !self.values.is_chart_default(*p));
-        self.warnings.push(Warning {
-            code,
-            message,
+        Location::Values {
             file: pos.and_then(|p| self.values.file_of(p)).map(str::to_string),
             line: pos.and_then(Pos::line),
-            hint,
+            column: pos.and_then(|p| p.line().map(|_| p.col)),
+        }
+    }
+
+    fn warn(&mut self, code: &'static str, pos: Option<Pos>, message: String, hint: String) {
+        let location = self.location(pos);
+        self.warnings.push(Diagnostic {
+            severity: Severity::Warning,
+            code,
+            message,
+            location,
+            hint: Some(hint),
         });
     }
 
     fn note(&mut self, code: &'static str, message: String) {
         self.notes.push(Note { code, message });
-    }
-
-    /// Reads `commonEnv` as the chart renders it, warning about every shape that
-    /// Kubernetes would reject. Returns the usable entries in order.
-    fn common_env(&mut self) -> Vec<EnvVar<'a>> {
-        let Some(found) = self.values.get(&["commonEnv"]) else {
-            return Vec::new();
-        };
-        let items = match &found.node.value {
-            Value::Seq(items) => items,
-            Value::Null => return Vec::new(),
-            Value::Map(entries) => {
-                let corrected: String = entries
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "\n  - name: {}\n    value: {}",
-                            e.key,
-                            quoted(&scalar_text(&e.node).unwrap_or_default())
-                        )
-                    })
-                    .collect();
-                self.warn(
-                    "commonenv-not-a-list",
-                    Some(found.key_pos),
-                    "`commonEnv` is a mapping, but the chart needs a list of `{name, value}` entries: Kubernetes rejects it, and none of these variables is set".to_string(),
-                    format!("write it as a list with string values:\ncommonEnv:{corrected}"),
-                );
-                return Vec::new();
-            }
-            other => {
-                self.warn(
-                    "commonenv-not-a-list",
-                    Some(found.key_pos),
-                    format!(
-                        "`commonEnv` is {}, but the chart needs a list of `{{name, value}}` entries",
-                        other.kind()
-                    ),
-                    "write it as a list:\ncommonEnv:\n  - name: VARIABLE\n    value: \"text\"".to_string(),
-                );
-                return Vec::new();
-            }
-        };
-        let mut vars: Vec<EnvVar<'a>> = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let name = item.entry("name").and_then(|e| match &e.node.value {
-                Value::Str(s) if !s.is_empty() => Some(s.clone()),
-                _ => None,
-            });
-            let Some(name) = name else {
-                self.warn(
-                    "commonenv-bad-entry",
-                    Some(item.pos),
-                    format!("`commonEnv[{index}]` has no string `name`: Kubernetes rejects it"),
-                    "each entry needs a name and a string value:\n  - name: VARIABLE\n    value: \"text\"".to_string(),
-                );
-                continue;
-            };
-            let (value, pos) = match (item.entry("value"), item.entry("valueFrom")) {
-                (Some(v), _) => {
-                    let value = match &v.node.value {
-                        Value::Str(s) => EnvValue::Str(s),
-                        Value::Null => EnvValue::Empty,
-                        other => {
-                            let text =
-                                scalar_text(&v.node).unwrap_or_else(|| other.kind().to_string());
-                            let shown = if secrets::is_secret_env(&name) {
-                                "a non-string value".to_string()
-                            } else {
-                                format!("`{text}` ({})", other.kind())
-                            };
-                            self.warn(
-                                "env-value-not-string",
-                                Some(v.key_pos),
-                                format!("`commonEnv` `{name}` has {shown}; Kubernetes env values must be strings, so the install fails"),
-                                format!("quote the value:\n  - name: {name}\n    value: {}", if secrets::is_secret_env(&name) { "\"...\"".to_string() } else { quoted(&text) }),
-                            );
-                            EnvValue::NotString(text)
-                        }
-                    };
-                    (value, v.key_pos)
-                }
-                (None, Some(from)) => (EnvValue::From, from.key_pos),
-                (None, None) => (EnvValue::Empty, item.pos),
-            };
-            if let Some(earlier) = vars.iter().position(|v| v.name == name) {
-                let first = vars[earlier].index;
-                self.warn(
-                    "duplicate-env",
-                    Some(pos),
-                    format!("`commonEnv` sets `{name}` twice (entries {first} and {index}); Kubernetes uses the last one"),
-                    format!("keep one `{name}` entry"),
-                );
-                vars.remove(earlier);
-            }
-            vars.push(EnvVar {
-                index,
-                name,
-                value,
-                pos,
-            });
-        }
-        for var in &vars {
-            if secrets::SECRET_ENV.contains(&var.name.as_str()) {
-                let key = if var.name == "LANGSMITH_LICENSE_KEY" {
-                    "config.langsmithLicenseKey"
-                } else {
-                    "config.apiKeySalt"
-                };
-                self.warn(
-                    "secret-in-commonenv",
-                    Some(var.pos),
-                    format!("`commonEnv` sets `{}`, which the chart also sets: charts before 0.17.0-rc.28 fail to render (\"Duplicate keys detected\")", var.name),
-                    format!("remove the entry and set `{key}`, or put the key in the Secret named by `config.existingSecretName`"),
-                );
-            }
-        }
-        vars
-    }
-
-    fn beacon_url(&mut self, env: &[EnvVar<'_>]) -> (String, DecidedBy) {
-        let default = || DEFAULT_BEACON_URL.to_string();
-        let Some(var) = env.iter().find(|v| v.name == "BEACON_ENDPOINT") else {
-            return (
-                default(),
-                self.decided(
-                    None,
-                    None,
-                    "built-in default: no `BEACON_ENDPOINT` in `commonEnv`",
-                ),
-            );
-        };
-        let key = Some(format!("commonEnv[{}].value", var.index));
-        let decided = self.decided(key, Some(var.pos), "`commonEnv` `BEACON_ENDPOINT`");
-        let Some(text) = var.value.text().map(str::trim) else {
-            self.warn(
-                "beacon-endpoint-invalid",
-                Some(var.pos),
-                "`BEACON_ENDPOINT` comes from `valueFrom`: the Beacon URL cannot be read from the values".to_string(),
-                "set it inline to see the URL here:\n  - name: BEACON_ENDPOINT\n    value: \"https://beacon.langchain.com\"".to_string(),
-            );
-            return (default(), decided);
-        };
-        if text.starts_with("https://") {
-            return (text.trim_end_matches('/').to_string(), decided);
-        }
-        let (message, url) = if text.starts_with("http://") {
-            (
-                format!(
-                    "`BEACON_ENDPOINT` is `{text}`: plain http sends the license key unencrypted"
-                ),
-                text.trim_end_matches('/').to_string(),
-            )
-        } else {
-            (
-                format!(
-                    "`BEACON_ENDPOINT` is `{text}`, not an https URL: the services cannot use it"
-                ),
-                default(),
-            )
-        };
-        self.warn(
-            "beacon-endpoint-invalid",
-            Some(var.pos),
-            message,
-            "give a full https URL:\n  - name: BEACON_ENDPOINT\n    value: \"https://beacon.langchain.com\"".to_string(),
-        );
-        (url, decided)
     }
 
     fn endpoint(&mut self, endpoint: &Endpoint, env: &[EnvVar<'_>], base: &str) -> EndpointState {
@@ -755,57 +553,6 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    fn proxy(&mut self, env: &[EnvVar<'_>]) -> Vec<EnvSetting> {
-        let proxy: Vec<EnvSetting> = env
-            .iter()
-            .filter(|v| PROXY_VARS.contains(&v.name.to_ascii_uppercase().as_str()))
-            .map(|v| EnvSetting {
-                name: v.name.clone(),
-                value: v.value.text().map(secrets::redact_url_credentials),
-                file: self.values.file_of(v.pos).map(str::to_string),
-                line: v.pos.line(),
-            })
-            .collect();
-        let Some(first) = env
-            .iter()
-            .find(|v| PROXY_VARS.contains(&v.name.to_ascii_uppercase().as_str()))
-        else {
-            return proxy;
-        };
-        let missing: Vec<&str> = [("playground", "playground"), ("aceBackend", "aceBackend")]
-            .into_iter()
-            .filter(|(component, _)| !self.extra_env_has_proxy(component))
-            .map(|(_, shown)| shown)
-            .collect();
-        if !missing.is_empty() {
-            let blocks: String = missing
-                .iter()
-                .map(|c| format!("\n{c}:\n  deployment:\n    extraEnv:\n      - name: {}\n        value: \"...\"", first.name))
-                .collect();
-            self.warn(
-                "proxy-not-in-sandboxed-pods",
-                Some(first.pos),
-                format!("proxy variables in `commonEnv` do not reach the {} pods, which do not receive `commonEnv`", missing.join(" and ")),
-                format!("repeat the proxy variables in their own extraEnv:{blocks}"),
-            );
-        }
-        proxy
-    }
-
-    fn extra_env_has_proxy(&self, component: &str) -> bool {
-        let Some(found) = self.values.get(&[component, "deployment", "extraEnv"]) else {
-            return false;
-        };
-        let Value::Seq(items) = &found.node.value else {
-            return false;
-        };
-        items.iter().any(|item| {
-            item.entry("name")
-                .and_then(|e| non_empty_str(&e.node))
-                .is_some_and(|n| PROXY_VARS.contains(&n.to_ascii_uppercase().as_str()))
-        })
-    }
-
     fn engine(&mut self) -> Engine {
         let found = self.values.get(&["engine", "enabled"]);
         let enabled = matches!(found.map(|f| &f.node.value), Some(Value::Bool(true)));
@@ -835,139 +582,6 @@ impl<'a> Analysis<'a> {
                 "the Engine calls the LangSmith Intelligence gateway with the license key",
             ),
             url: text,
-        }
-    }
-
-    /// Keys that do nothing: anything under `config.telemetry` besides the three
-    /// switches, and near-misses of the keys that decide egress.
-    fn misspelt_keys(&mut self) {
-        if let Some(telemetry) = self.values.get(&["config", "telemetry"]) {
-            if let Value::Map(entries) = &telemetry.node.value {
-                for entry in entries {
-                    if ["logs", "metrics", "traces"].contains(&entry.key.as_str()) {
-                        continue;
-                    }
-                    let key = &entry.key;
-                    let hint = if key.to_ascii_lowercase().contains("usage") {
-                        "usage snapshots have no chart key; set them in `commonEnv`:\ncommonEnv:\n  - name: PHONE_HOME_USAGE_REPORTING_ENABLED\n    value: \"false\"".to_string()
-                    } else {
-                        let nearest =
-                            nearest(key, &["logs", "metrics", "traces"]).unwrap_or("metrics");
-                        format!(
-                            "the chart reads only `logs`, `metrics` and `traces` here:\nconfig:\n  telemetry:\n    {nearest}: false"
-                        )
-                    };
-                    self.warn(
-                        "unknown-telemetry-key",
-                        Some(entry.key_pos),
-                        format!(
-                            "`config.telemetry.{key}` is not read by the chart: it changes nothing"
-                        ),
-                        hint,
-                    );
-                }
-            }
-        }
-        for (parent, known) in KNOWN_KEYS {
-            let node = if parent.is_empty() {
-                Some(&self.values.root)
-            } else {
-                self.values.get(&[parent]).map(|f| f.node)
-            };
-            let Some(Value::Map(entries)) = node.map(|n| &n.value) else {
-                continue;
-            };
-            for entry in entries {
-                if known.contains(&entry.key.as_str()) {
-                    continue;
-                }
-                if let Some(meant) = nearest(&entry.key, known) {
-                    let dotted = |k: &str| {
-                        if parent.is_empty() {
-                            k.to_string()
-                        } else {
-                            format!("{parent}.{k}")
-                        }
-                    };
-                    self.warn(
-                        "misspelt-key",
-                        Some(entry.key_pos),
-                        format!("`{}` is not a chart key: did you mean `{}`? As written it changes nothing", dotted(&entry.key), dotted(meant)),
-                        format!("rename the key to `{meant}`"),
-                    );
-                }
-            }
-        }
-    }
-
-    fn load_notes(&mut self) {
-        for note in &self.values.notes {
-            match note {
-                LoadNote::DuplicateKey { path, pos } => self.warnings.push(Warning {
-                    code: "duplicate-key",
-                    message: format!("`{path}` is written twice in one mapping: Helm keeps the later one, at this line"),
-                    file: self.values.file_of(*pos).map(str::to_string),
-                    line: pos.line(),
-                    hint: "delete one of the two so the file says one thing".to_string(),
-                }),
-                LoadNote::IgnoredDocuments { source, count } => self.warnings.push(Warning {
-                    code: "ignored-documents",
-                    message: format!(
-                        "the file holds {count} more YAML document{} after the first (`---`); Helm reads only the first",
-                        if *count == 1 { "" } else { "s" }
-                    ),
-                    file: self.values.sources[*source].file.clone(),
-                    line: None,
-                    hint: "split the documents into separate files and pass each with -f".to_string(),
-                }),
-            }
-        }
-    }
-
-    fn facts(&mut self) {
-        let off: Vec<&str> = ["logs", "metrics", "traces"]
-            .into_iter()
-            .filter(|k| {
-                matches!(
-                    self.values
-                        .get(&["config", "telemetry", k])
-                        .map(|f| &f.node.value),
-                    Some(Value::Bool(false))
-                )
-            })
-            .collect();
-        if !off.is_empty() {
-            self.note(
-                "chart-version",
-                format!("charts 0.10.49 to 0.11.3 ignored `false` for telemetry ({}); it takes effect from chart 0.11.4", off.join(", ")),
-            );
-        }
-        if let Some(name) = self
-            .values
-            .get(&["config", "customCa", "secretName"])
-            .and_then(|f| non_empty_str(f.node))
-        {
-            self.note(
-                "custom-ca",
-                format!("`config.customCa.secretName` is `{name}`: the bundle in that Secret replaces the pods' trust store, so it must include the public CA that signs beacon.langchain.com"),
-            );
-        }
-        for path in [
-            ["config", "observability", "tracing"],
-            ["observability", "tracing", ""],
-        ] {
-            let path: Vec<&str> = path.into_iter().filter(|s| !s.is_empty()).collect();
-            let mut enabled_path = path.clone();
-            enabled_path.push("enabled");
-            if matches!(
-                self.values.get(&enabled_path).map(|f| &f.node.value),
-                Some(Value::Bool(true))
-            ) {
-                self.note(
-                    "own-observability",
-                    format!("`{}` exports traces to your own collector, not to Beacon; it does not change what reaches Beacon", path.join(".")),
-                );
-            }
         }
     }
 }
@@ -1005,25 +619,6 @@ fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))
 }
 
-/// The known key a misspelt one most likely meant: a different case, or at most
-/// two edits away (one for short keys).
-fn nearest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
-    known
-        .iter()
-        .map(|k| {
-            (
-                strsim::osa_distance(&key.to_ascii_lowercase(), &k.to_ascii_lowercase()),
-                *k,
-            )
-        })
-        .filter(|(d, k)| {
-            let limit = if k.len() <= 5 { 1 } else { 2 };
-            *d <= limit && (*d > 0 || key != *k)
-        })
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1034,21 +629,5 @@ mod tests {
         assert_eq!(parse_env_bool(" TRUE "), Some(true));
         assert_eq!(parse_env_bool("0"), Some(false));
         assert_eq!(parse_env_bool("maybe"), None);
-    }
-
-    #[test]
-    fn near_misses() {
-        assert_eq!(
-            nearest("telemtry", &["telemetry", "customCa"]),
-            Some("telemetry")
-        );
-        assert_eq!(
-            nearest("metric", &["logs", "metrics", "traces"]),
-            Some("metrics")
-        );
-        assert_eq!(nearest("CommonEnv", &["commonEnv"]), Some("commonEnv"));
-        assert_eq!(nearest("hostname", &["telemetry", "customCa"]), None);
-        assert_eq!(nearest("customLogo", &["customCa"]), None);
-        assert_eq!(nearest("fleet", &["config", "engine"]), None);
     }
 }

@@ -1,0 +1,176 @@
+//! Why an attempt failed, as a typed kind (DNS, refused, TLS, proxy, timeout...)
+//! and in plain words, with the fix when it is known.
+
+use serde::Serialize;
+use url::Url;
+
+use super::ProxyUse;
+
+/// What kind of failure: what `doctor` and the exit code need to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// The host name does not resolve.
+    Dns,
+    /// Nothing listens there, or a firewall refuses.
+    Refused,
+    /// The TLS handshake or the certificate failed.
+    Tls,
+    /// The proxy refused or failed the connection.
+    Proxy,
+    /// No answer in time.
+    Timeout,
+    /// Another failure to connect.
+    Connect,
+    /// The exchange broke off after connecting.
+    Exchange,
+}
+
+impl FaultKind {
+    /// The stable code of the kind (`dns`, `tls`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::Dns => "dns",
+            FaultKind::Refused => "refused",
+            FaultKind::Tls => "tls",
+            FaultKind::Proxy => "proxy",
+            FaultKind::Timeout => "timeout",
+            FaultKind::Connect => "connect",
+            FaultKind::Exchange => "exchange",
+        }
+    }
+}
+
+/// A failure to get an answer: its kind, in plain words, and the fix.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// What kind.
+    pub kind: FaultKind,
+    /// What happened.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+/// The cause of a failed attempt, in plain words, with the fix when it is known.
+pub(super) fn explain(err: &reqwest::Error, url: &Url, proxy: Option<&ProxyUse>) -> Fault {
+    let host = url.host_str().unwrap_or_default();
+    let target = format!("{host}:{}", url.port_or_known_default().unwrap_or_default());
+    let via = proxy
+        .map(|p| format!(" through proxy {} ({})", p.shown(), p.from))
+        .unwrap_or_default();
+    let chain = causes(err);
+    let text = chain.join(": ").to_lowercase();
+    let (kind, message, hint) = if err.is_timeout() {
+        (
+            FaultKind::Timeout,
+            format!("timed out talking to {target}{via}"),
+            None,
+        )
+    } else if text.contains("unknownissuer")
+        || text.contains("unknown issuer")
+        || text.contains("self-signed")
+        || text.contains("self signed")
+    {
+        (
+            FaultKind::Tls,
+            format!("the certificate of {target} is signed by an unknown authority"),
+            Some("pass --cacert with your proxy's or server's CA bundle (PEM); --insecure skips the check, for tests only".to_string()),
+        )
+    } else if text.contains("notvalidforname")
+        || text.contains("not valid for name")
+        || text.contains("certificate is not valid for")
+    {
+        (
+            FaultKind::Tls,
+            format!("the certificate of {target} is not valid for that name"),
+            Some("check the URL's host name against the certificate".to_string()),
+        )
+    } else if text.contains("expired") && text.contains("certificate") {
+        (
+            FaultKind::Tls,
+            format!("the certificate of {target} has expired"),
+            Some("check the server's certificate and this machine's clock".to_string()),
+        )
+    } else if proxy.is_some() && (text.contains("proxy") || text.contains("tunnel")) {
+        (
+            FaultKind::Proxy,
+            format!("the proxy refused or failed the connection to {target}{via}: {}", chain.last().cloned().unwrap_or_default()),
+            Some("check the proxy URL, its credentials, and that it allows CONNECT to this port; NO_PROXY or --no-proxy bypass it".to_string()),
+        )
+    } else if text.contains("dns error")
+        || text.contains("failed to lookup")
+        || text.contains("name or service not known")
+        || text.contains("no address associated")
+    {
+        (
+            FaultKind::Dns,
+            format!("cannot resolve the host `{host}`{via}"),
+            Some(
+                "check the host name and this machine's DNS; behind a proxy, set HTTPS_PROXY"
+                    .to_string(),
+            ),
+        )
+    } else if text.contains("connection refused") {
+        (
+            FaultKind::Refused,
+            format!(
+                "connection refused by {}{via}",
+                proxy.map(|p| p.shown()).unwrap_or(target.clone())
+            ),
+            Some("nothing listens there: check the URL and port, or the firewall".to_string()),
+        )
+    } else if text.contains("tls") || text.contains("certificate") || text.contains("handshake") {
+        (
+            FaultKind::Tls,
+            format!(
+                "TLS with {target} failed: {}",
+                chain.last().cloned().unwrap_or_default()
+            ),
+            Some("a TLS-inspecting proxy needs its CA: pass --cacert".to_string()),
+        )
+    } else if err.is_connect() {
+        (
+            FaultKind::Connect,
+            format!(
+                "cannot connect to {target}{via}: {}",
+                chain.last().cloned().unwrap_or_default()
+            ),
+            None,
+        )
+    } else {
+        (
+            FaultKind::Exchange,
+            format!(
+                "the exchange with {target} failed{via}: {}",
+                chain.last().cloned().unwrap_or_default()
+            ),
+            None,
+        )
+    };
+    Fault {
+        kind,
+        message,
+        hint,
+    }
+}
+
+/// The error's causes, outermost first, looking inside `io::Error` wrappers.
+fn causes(err: &reqwest::Error) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        out.push(e.to_string());
+        current = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => {
+                out.push(inner.to_string());
+                inner.source()
+            }
+            None => e.source(),
+        };
+    }
+    out
+}
