@@ -483,3 +483,36 @@ fn the_curl_command_sends_the_same_bytes_and_keeps_the_license_out_of_itself() {
         assert_eq!(received.header("user-agent"), revealed.header("User-Agent"));
     }
 }
+
+#[test]
+fn a_license_that_json_escapes_is_hidden_in_every_form() {
+    // The body carries the key JSON-escaped (`\"`, `\\`, `\t`): hiding only the
+    // raw key printed it in clear (issue 8).
+    let dir = tempfile::tempdir().unwrap();
+    let key = "lic-ESCAPED-\"quote\\back\tslash/é";
+    let file = dir.path().join("license.txt");
+    std::fs::write(&file, key).unwrap();
+    let lic = file.to_str().unwrap();
+    for id in ["verify", "ingest-traces", "usage-snapshot"] {
+        for format in ["http", "json", "curl"] {
+            let out = dry(dir.path(), &[id, "--license-file", lic, "--format", format]);
+            assert_eq!(out.code, 0, "{id} {format}: {}", out.stderr);
+            for shown in [out.stdout.as_str(), out.stderr.as_str()] {
+                assert!(!shown.contains("quote"), "{id} {format} leaked:\n{shown}");
+            }
+        }
+        let out = dry(dir.path(), &[id, "--license-file", lic, "-o", "yaml"]);
+        assert!(
+            !out.stdout.contains("quote"),
+            "{id} yaml leaked:\n{}",
+            out.stdout
+        );
+    }
+    // Asked for, the body holds the key as JSON writes it.
+    let (_, view) = dry_json(
+        dir.path(),
+        &["verify", "--license-file", lic, "--reveal-secrets"],
+    );
+    let body: serde_json::Value = serde_json::from_str(&view.body).unwrap();
+    assert_eq!(body["license"], key);
+}
