@@ -74,6 +74,11 @@ pub struct Global {
     #[arg(long = "set-string", value_name = "KEY=VALUE", global = true)]
     pub set_string: Vec<String>,
 
+    /// The chart version you install (`0.17.0-rc.28`): rules that changed between chart
+    /// versions follow it. Default: the built-in chart's, 0.17.0-rc.12
+    #[arg(long, value_name = "VERSION", global = true)]
+    pub chart_version: Option<String>,
+
     /// Output format: tables for people, JSON or YAML for scripts
     #[arg(short = 'o', long, value_enum, value_name = "FORMAT", default_value_t = Format::Table, global = true)]
     pub output: Format,
@@ -93,7 +98,9 @@ pub enum Command {
 Show every Beacon endpoint your values turn on, and which key decided it.
 
 For each of the six endpoints: its URL, its class (billing, operational, usage), whether it is
-on, whether it can be turned off, and the key, file and line that decided it. Also the Beacon
+on (in any pod), whether it can be turned off, and the key, file and line that decided it; the
+pods grouped where the values treat them alike, when they disagree; and what Helm itself would
+refuse (errors, exit 3). Also the Beacon
 base URL in force, where the license key comes from (as a fingerprint, never the key), proxy
 variables, the Engine's destination, and every trap in the values: commonEnv overrides, quoted
 booleans, misspelt keys, a map-shaped commonEnv, unset usage snapshots and more.",
@@ -102,7 +109,9 @@ Examples:
   beacon-cli show-config
   beacon-cli show-config -f langsmith_config.yaml --strict      # exit 3 on any warning, for CI
   beacon-cli show-config --set config.telemetry.metrics=false   # what if?
-  beacon-cli show-config -o json | jq '.warnings[].code'"
+  beacon-cli show-config -o json | jq '.warnings[].code'
+  beacon-cli show-config --chart-version 0.17.0-rc.28           # the rules of your chart version
+  kubectl get deploy,sts,cm -n langsmith -o yaml | beacon-cli show-config --manifests -"
     )]
     ShowConfig(ShowConfigArgs),
 
@@ -416,7 +425,13 @@ pub struct ValidateArgs {
 /// `show-config` options.
 #[derive(Debug, Args)]
 pub struct ShowConfigArgs {
-    /// Exit with code 3 when there is any warning, for CI pipelines that gate on it
+    /// Read rendered manifests instead of values: `helm template` output or
+    /// `kubectl get deploy,sts,cm -o yaml` (repeatable, `-` reads standard input)
+    #[arg(long, value_name = "FILE")]
+    pub manifests: Vec<PathBuf>,
+
+    /// Exit with code 3 when there is any warning too (any error always does), for CI
+    /// pipelines that gate on it
     #[arg(long)]
     pub strict: bool,
 }

@@ -62,7 +62,7 @@ Exit codes:
   0  success
   1  internal or other runtime error
   2  usage error or invalid input (bad flag, unreadable or malformed file)
-  3  findings (show-config --strict saw warnings; validate found errors)
+  3  findings (show-config found an error, or warnings with --strict; validate found errors)
   4  HTTP 4xx from the server
   5  HTTP 5xx from the server, after retries
   6  network failure (DNS, connect, TLS, proxy)

@@ -13,6 +13,8 @@ pub mod endpoints;
 pub mod error;
 pub mod input;
 pub mod interpret;
+pub mod manifests;
+
 pub mod output;
 pub mod payload;
 pub mod request;

@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::cli::NetworkArgs;
 use crate::config::{LoadOptions, Values};
-use crate::egress::{self, BeaconBase, DecidedBy, LicenseSource, Report};
+use crate::egress::{self, BeaconBase, ChartVersion, DecidedBy, LicenseSource, Report};
 use crate::endpoints::DEFAULT_BEACON_URL;
 use crate::error::Failure;
 use crate::input::{self, Named};
@@ -119,6 +119,10 @@ pub struct ValuesFlags<'a> {
     pub set: &'a [String],
     /// `--set-string`.
     pub set_string: &'a [String],
+    /// `--chart-version`.
+    pub chart_version: Option<&'a str>,
+    /// `--manifests`: rendered manifests to read instead of values.
+    pub manifests: &'a [PathBuf],
 }
 
 impl ValuesFlags<'_> {
@@ -156,13 +160,13 @@ impl Ask<'_> {
     }
 }
 
-/// Values read and what they send.
+/// Values (or rendered manifests) read, and what they send.
 #[derive(Debug)]
 pub struct Loaded {
-    /// The merged values with their provenance.
-    pub values: Values,
     /// What they send to Beacon.
     pub report: Report,
+    /// Every secret they hold, for the output boundary.
+    pub secrets: Vec<Secret>,
 }
 
 /// Where the Beacon base URL came from.
@@ -298,7 +302,7 @@ impl Settings {
     pub fn secrets(&self) -> Vec<Secret> {
         let mut out: Vec<Secret> = Vec::new();
         if let Some(loaded) = &self.loaded {
-            out.extend(loaded.values.secrets());
+            out.extend(loaded.secrets.iter().cloned());
         }
         if let Some(key) = self.license.as_ref().and_then(|l| l.key.clone()) {
             out.push(key);
@@ -320,6 +324,25 @@ fn load_values(
     flags: ValuesFlags<'_>,
     env: &Environment,
 ) -> Result<Option<Loaded>> {
+    if !flags.manifests.is_empty() {
+        if flags.named() {
+            return Err(Failure::input(
+                "`--manifests` reads rendered manifests instead of values: it does not go with `-f`, `--set` or `--set-string`",
+            )
+            .hint("render the values first (`helm template ... -f values.yaml > manifests.yaml`), or drop --manifests")
+            .into());
+        }
+        let manifests = crate::manifests::load(flags.manifests)?;
+        let version = flags
+            .chart_version
+            .map(|v| chart_version(Some(v)))
+            .transpose()?;
+        let report = egress::from_manifests(&manifests, version.as_ref());
+        return Ok(Some(Loaded {
+            report,
+            secrets: manifests.secrets,
+        }));
+    }
     let discover = match need {
         ValuesNeed::None => return Ok(None),
         ValuesNeed::Named if !flags.named() => return Ok(None),
@@ -339,8 +362,26 @@ fn load_values(
             None
         },
     })?;
-    let report = egress::analyse(&values);
-    Ok(Some(Loaded { values, report }))
+    let version = chart_version(flags.chart_version)?;
+    let report = egress::analyse(&values, &version);
+    Ok(Some(Loaded {
+        report,
+        secrets: values.secrets(),
+    }))
+}
+
+/// `--chart-version`, else the built-in chart's.
+pub fn chart_version(flag: Option<&str>) -> Result<ChartVersion> {
+    match flag {
+        None => Ok(ChartVersion::embedded()),
+        Some(text) => ChartVersion::parse(text, true).ok_or_else(|| {
+            Failure::input(format!(
+                "`--chart-version {text}` is not a chart version"
+            ))
+            .hint("give it as Helm prints it, such as `0.17.0-rc.28` (`helm list` shows the chart)")
+            .into()
+        }),
+    }
 }
 
 /// `--url`, else `$BEACON_URL`, else `commonEnv` `BEACON_ENDPOINT`, else the default.

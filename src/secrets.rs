@@ -214,9 +214,17 @@ impl Redactor {
         Self::default()
     }
 
-    /// Adds a secret; the empty string is not one.
+    /// Adds a secret. The empty string is not one, nor a bare YAML or JSON
+    /// keyword (`true`, `false`, `null`, `yes`, ...) or a short number: a Secret
+    /// object may hold them, and hiding them would hide every `false` in a report.
     pub fn protect(&self, secret: &Secret) {
-        if secret.expose().is_empty() {
+        let value = secret.expose();
+        let keyword = [
+            "true", "false", "null", "yes", "no", "on", "off", "none", "~",
+        ]
+        .contains(&value.trim().to_ascii_lowercase().as_str());
+        let short_number = value.len() < 8 && value.trim().parse::<f64>().is_ok();
+        if value.trim().is_empty() || keyword || short_number {
             return;
         }
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
@@ -623,6 +631,12 @@ mod tests {
         );
         r.reveal();
         assert_eq!(r.redact("a hunter22 b"), "a hunter22 b");
+    }
+
+    #[test]
+    fn keywords_and_short_numbers_are_not_secrets() {
+        let r = redactor(&["false", "True", "8080", ""]);
+        assert_eq!(r.redact("false True 8080"), "false True 8080");
     }
 
     #[test]

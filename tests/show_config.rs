@@ -38,7 +38,10 @@ fn no_file_anywhere_reports_the_chart_defaults() {
     assert_eq!(report.sources.len(), 1);
     assert_eq!(report.sources[0].kind, "chart-defaults");
     assert_eq!(report.sources[0].file, None);
-    assert_eq!(report.beacon_url, "https://beacon.langchain.com");
+    assert_eq!(
+        report.beacon_url.as_deref(),
+        Some("https://beacon.langchain.com")
+    );
     assert_eq!(report.license.source, "missing");
     assert_eq!(report.license.fingerprint, None);
     assert_eq!(report.endpoints.len(), 6);
@@ -47,7 +50,8 @@ fn no_file_anywhere_reports_the_chart_defaults() {
         assert!(
             endpoint
                 .url
-                .starts_with("https://beacon.langchain.com/v1/beacon/")
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://beacon.langchain.com/v1/beacon/"))
         );
     }
     for id in ["verify", "ingest-traces"] {
@@ -148,21 +152,35 @@ fn the_charts_example_files_are_read_and_their_secrets_stay_hidden() {
 #[test]
 fn commonenv_beats_the_charts_switch() {
     let report = show_file("values/commonenv-override.yaml");
-    let metrics = report.endpoint("metrics");
-    assert!(!metrics.enabled && metrics.certain);
-    assert_eq!(
-        metrics.decided_by.key.as_deref(),
-        Some("commonEnv[0].value")
-    );
-    assert_eq!(metrics.decided_by.line, Some(9));
+    // In the pods that get commonEnv, its entry beats the chart's switch...
+    let langsmith = report.workload("langsmith");
+    assert_eq!(langsmith.endpoints["metrics"], Some(false));
+    let decided = &langsmith.decided_by["metrics"];
+    assert_eq!(decided.key.as_deref(), Some("commonEnv[0].value"));
+    assert_eq!(decided.line, Some(9));
     assert!(
-        metrics
-            .decided_by
+        decided
             .file
             .as_deref()
             .unwrap()
             .ends_with("commonenv-override.yaml")
     );
+    // ...but playground and ace-backend get no commonEnv: metrics stay on there.
+    let sandboxed = report.workload("playground+ace-backend");
+    assert_eq!(sandboxed.endpoints["metrics"], Some(true));
+    let metrics = report.endpoint("metrics");
+    assert!(metrics.enabled && metrics.certain, "on in any workload");
+    assert!(
+        metrics
+            .decided_by
+            .reason
+            .starts_with("in playground+ace-backend:"),
+        "{}",
+        metrics.decided_by.reason
+    );
+    let missed = report.warning("override-misses-pods");
+    assert_eq!(missed.line, Some(9));
+    assert!(missed.hint.contains("metrics: false"), "{}", missed.hint);
     let w = report.warning("commonenv-overrides-telemetry");
     assert_eq!(w.line, Some(9));
     assert!(w.hint.contains("metrics: false"), "{}", w.hint);
@@ -171,11 +189,25 @@ fn commonenv_beats_the_charts_switch() {
 
 #[test]
 fn a_quoted_boolean_is_flagged_and_not_trusted() {
-    let report = show_file("values/quoted-boolean.yaml");
+    let (out, report) = show(&[
+        "-f",
+        fixture("values/quoted-boolean.yaml").to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 3, "an error exits 3 without --strict");
+    assert!(
+        !report.renders,
+        "Helm refuses a string where it wants a boolean"
+    );
     let metrics = report.endpoint("metrics");
     assert!(metrics.enabled && !metrics.certain);
-    let w = report.warning("quoted-boolean");
+    let w = report.error("quoted-boolean");
+    assert_eq!(w.severity, "error");
     assert_eq!(w.line, Some(3));
+    assert!(
+        w.message.contains("expected bool; got string"),
+        "Helm's own words: {}",
+        w.message
+    );
     assert!(
         w.hint.contains("metrics: false") && !w.hint.contains("\"false\""),
         "{}",
@@ -224,7 +256,13 @@ fn misspelt_and_unknown_keys_change_nothing_and_are_named() {
 #[test]
 fn the_documentations_map_shaped_commonenv_is_corrected() {
     let report = show_file("values/commonenv-map.yaml");
-    let w = report.warning("commonenv-not-a-list");
+    assert!(!report.renders);
+    let w = report.error("commonenv-not-a-list");
+    assert!(
+        w.message.contains("can't evaluate field name"),
+        "{}",
+        w.message
+    );
     assert_eq!(w.line, Some(2));
     assert!(
         w.hint
@@ -239,13 +277,19 @@ fn the_documentations_map_shaped_commonenv_is_corrected() {
 #[test]
 fn non_string_and_unclear_env_values() {
     let report = show_file("values/env-not-string.yaml");
-    let w = report.warning("env-value-not-string");
+    assert!(report.renders, "Helm renders it; Kubernetes refuses it");
+    let w = report.error("env-value-not-string");
     assert_eq!(w.line, Some(3));
     assert!(w.hint.contains("value: \"false\""), "{}", w.hint);
     let usage = report.endpoint("usage-snapshot");
     assert!(!usage.enabled && !usage.certain);
-    let traces = report.endpoint("traces");
-    assert!(traces.enabled && !traces.certain);
+    // `maybe` cannot be told in the pods that get commonEnv; playground and
+    // ace-backend do not get it, and keep the chart's switch.
+    assert_eq!(report.workload("langsmith").endpoints["traces"], None);
+    assert_eq!(
+        report.workload("playground+ace-backend").endpoints["traces"],
+        Some(true)
+    );
     assert_eq!(report.warning("env-value-unclear").line, Some(5));
 }
 
@@ -281,13 +325,22 @@ fn strict_exits_3_on_any_warning() {
 #[test]
 fn secrets_in_commonenv_are_flagged_and_fingerprinted() {
     let report = show_file("values/secret-in-commonenv.yaml");
+    // The chart sets both itself, in every chart version: Helm refuses.
+    assert!(!report.renders);
     let found: Vec<_> = report
-        .warnings
+        .errors
         .iter()
-        .filter(|w| w.code == "secret-in-commonenv")
+        .filter(|w| w.code == "duplicate-env")
         .map(|w| w.line)
         .collect();
     assert_eq!(found, [Some(3), Some(5)]);
+    assert!(
+        report.errors[0]
+            .message
+            .contains("Duplicate keys detected: [LANGSMITH_LICENSE_KEY]"),
+        "{}",
+        report.errors[0].message
+    );
     let inline = show_file("values/all-off.yaml");
     assert_eq!(report.license.source, "values");
     assert_eq!(
@@ -307,11 +360,14 @@ fn proxies_are_listed_with_credentials_redacted_and_endpoint_overridden() {
             && https.ends_with("@proxy.corp.example:3128")
     );
     assert_eq!(report.proxy[0].line, Some(3));
-    assert_eq!(report.beacon_url, "https://dev.beacon.langchain.com");
+    assert_eq!(
+        report.beacon_url.as_deref(),
+        Some("https://dev.beacon.langchain.com")
+    );
     assert_eq!(report.beacon_url_decided_by.line, Some(7));
     assert_eq!(
-        report.endpoint("verify").url,
-        "https://dev.beacon.langchain.com/v1/beacon/verify"
+        report.endpoint("verify").url.as_deref(),
+        Some("https://dev.beacon.langchain.com/v1/beacon/verify")
     );
     let w = report.warning("proxy-not-in-sandboxed-pods");
     assert!(w.message.contains("aceBackend") && !w.message.contains("playground"));
@@ -404,14 +460,15 @@ fn files_merge_as_helm_merges_them() {
         (file(logs).as_str(), logs.decided_by.line),
         ("prod.yaml", Some(6))
     );
-    assert_eq!(report.warning("telemetry-not-boolean").line, Some(6));
+    assert_eq!(report.error("telemetry-not-boolean").line, Some(6));
     let usage = report.endpoint("usage-snapshot");
     assert!(
         usage.enabled && usage.certain,
         "prod's list replaced base's whole"
     );
     assert_eq!(
-        report.beacon_url, "https://beacon.langchain.com",
+        report.beacon_url.as_deref(),
+        Some("https://beacon.langchain.com"),
         "BEACON_ENDPOINT went with base's list"
     );
 }
@@ -440,7 +497,7 @@ fn set_applies_after_every_file_with_helm_typing() {
         Some("--set config.telemetry.metrics")
     );
     assert_eq!(metrics.decided_by.line, None);
-    let w = report.warning("quoted-boolean");
+    let w = report.error("quoted-boolean");
     assert_eq!(
         w.file.as_deref(),
         Some("--set-string config.telemetry.traces")
@@ -457,7 +514,7 @@ fn set_builds_commonenv_lists_as_helm_does() {
         "commonEnv[0].value=false",
     ]);
     assert!(
-        typed.codes().contains(&"env-value-not-string"),
+        typed.error_codes().contains(&"env-value-not-string"),
         "--set types `false` as a boolean"
     );
     let (_, string) = show(&[
@@ -466,9 +523,12 @@ fn set_builds_commonenv_lists_as_helm_does() {
         "--set-string",
         "commonEnv[0].value=false",
     ]);
-    let logs = string.endpoint("logs");
-    assert!(!logs.enabled && logs.certain);
-    assert!(!string.codes().contains(&"env-value-not-string"));
+    assert_eq!(string.workload("langsmith").endpoints["logs"], Some(false));
+    assert!(
+        string.endpoint("logs").enabled,
+        "playground and ace-backend keep logs on"
+    );
+    assert!(!string.error_codes().contains(&"env-value-not-string"));
 }
 
 #[test]
@@ -718,7 +778,8 @@ fn set_into_a_list_item_keeps_the_files_other_items() {
         Some("--set-string commonEnv[0].value")
     );
     assert_eq!(
-        report.beacon_url, "https://dev.beacon.langchain.com",
+        report.beacon_url.as_deref(),
+        Some("https://dev.beacon.langchain.com"),
         "item 1 of the file's list is kept"
     );
 }
@@ -735,4 +796,120 @@ fn a_directory_gets_a_hint_naming_the_file_inside() {
         dir.path().join("langsmith_config.yaml").display()
     );
     assert!(out.stderr.contains(&expected), "{}", out.stderr);
+}
+
+#[test]
+fn chart_version_rules_follow_the_chart_you_install() {
+    let all_off = fixture("values/all-off.yaml");
+    let all_off = all_off.to_str().unwrap();
+    // 0.10.49 to 0.11.3 dropped the variable of a switch set to false: still on.
+    let (_, old) = show(&["-f", all_off, "--chart-version", "0.11.0"]);
+    assert_eq!(old.chart_version.as_deref(), Some("0.11.0"));
+    let metrics = old.endpoint("metrics");
+    assert!(metrics.enabled && metrics.certain, "false is ignored");
+    assert!(
+        metrics.decided_by.reason.contains("ignores"),
+        "{}",
+        metrics.decided_by.reason
+    );
+    assert_eq!(old.warning("false-ignored").line, Some(6));
+    // Before 0.13.0 there is no logs switch: `logs: false` changes nothing.
+    let (_, no_logs) = show(&["-f", all_off, "--chart-version", "0.12.9"]);
+    let logs = no_logs.endpoint("logs");
+    assert!(
+        logs.enabled && !logs.certain,
+        "not switchable: cannot be told"
+    );
+    assert!(
+        no_logs
+            .warnings
+            .iter()
+            .any(|w| w.code == "unknown-telemetry-key" && w.message.contains("0.13.0"))
+    );
+    // From 0.17.0-rc.28 SmithDB honours its telemetry flags in commonEnv.
+    let smithdb = [
+        "--set",
+        "smithdb.enabled=true",
+        "--set",
+        "commonEnv[0].name=BEACON_TRACING_ENABLED",
+        "--set-string",
+        "commonEnv[0].value=false",
+    ];
+    let (out, refused) = show(&smithdb);
+    assert_eq!(out.code, 3);
+    assert!(!refused.renders);
+    assert!(
+        refused
+            .error("duplicate-env")
+            .message
+            .contains("Duplicate keys detected: [BEACON_TRACING_ENABLED]")
+    );
+    let mut later = smithdb.to_vec();
+    later.extend(["--chart-version", "0.17.0-rc.28"]);
+    let (_, honoured) = show(&later);
+    assert!(honoured.renders, "{:?}", honoured.error_codes());
+    assert_eq!(
+        honoured.workload("smithdb").endpoints["traces"],
+        Some(false)
+    );
+    // A version without rules is a note; one that is not a version, an error.
+    let (_, unknown) = show(&["--chart-version", "0.9.1"]);
+    assert!(
+        unknown
+            .notes
+            .iter()
+            .any(|n| n.code == "chart-version-unknown")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = beacon(dir.path());
+    cmd.args(["show-config", "--chart-version", "latest"]);
+    let out = run(cmd);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .starts_with("error: `--chart-version latest` is not a chart version")
+    );
+}
+
+#[test]
+fn beacon_endpoint_from_value_from_is_unknown_not_the_default() {
+    let (_, report) = show(&[
+        "--set",
+        "commonEnv[0].name=BEACON_ENDPOINT",
+        "--set",
+        "commonEnv[0].valueFrom.configMapKeyRef.name=beacon",
+        "--set",
+        "commonEnv[0].valueFrom.configMapKeyRef.key=url",
+    ]);
+    assert_eq!(report.beacon_url, None);
+    assert!(report.endpoints.iter().all(|e| e.url.is_none()));
+    assert_eq!(report.workload("langsmith").beacon_url, None);
+    assert_eq!(
+        report
+            .workload("playground+ace-backend")
+            .beacon_url
+            .as_deref(),
+        Some("https://beacon.langchain.com"),
+        "playground and ace-backend do not get commonEnv"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = beacon(dir.path());
+    cmd.args([
+        "dry-run",
+        "verify",
+        "--set",
+        "commonEnv[0].name=BEACON_ENDPOINT",
+        "--set",
+        "commonEnv[0].valueFrom.configMapKeyRef.name=beacon",
+    ]);
+    let out = run(cmd);
+    assert_eq!(
+        out.code, 2,
+        "dry-run cannot print a request to an unknown URL"
+    );
+    assert!(
+        out.stderr.contains("give the URL with --url"),
+        "{}",
+        out.stderr
+    );
 }

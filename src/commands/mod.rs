@@ -36,6 +36,11 @@ pub fn run(cli: &Cli, env: &Environment, out: &Output) -> Result<Exit> {
         files: &cli.global.values,
         set: &cli.global.set,
         set_string: &cli.global.set_string,
+        chart_version: cli.global.chart_version.as_deref(),
+        manifests: match &cli.command {
+            Command::ShowConfig(args) => &args.manifests,
+            _ => &[],
+        },
     };
     let settings = Settings::resolve(&ask(&cli.command), values, env)?;
     for secret in settings.secrets() {

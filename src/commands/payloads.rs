@@ -24,8 +24,8 @@ pub struct PayloadInfo {
     pub method: &'static str,
     /// The path under the base URL.
     pub path: &'static str,
-    /// The full URL under the base URL in force.
-    pub url: String,
+    /// The full URL under the base URL in force; null when that cannot be told.
+    pub url: Option<String>,
     /// billing, operational or usage.
     pub class: Class,
     /// Whether the values in force turn it on.
@@ -148,7 +148,7 @@ fn listing(
         table.add_row(vec![
             Cell::new(id),
             Cell::new(endpoint.method),
-            Cell::new(report.endpoint(id).url.clone()),
+            Cell::new(shown_url(report, id)),
             Cell::new(endpoint.class.as_str()),
             Cell::new(on),
             Cell::new(endpoint.documented_since),
@@ -162,7 +162,7 @@ fn listing(
             paint.bold(&format!(
                 "# {id} {} {}",
                 id.spec().method,
-                report.endpoint(id).url
+                shown_url(report, id)
             ))
         ));
         if !body.ends_with('\n') {
@@ -170,4 +170,13 @@ fn listing(
         }
     }
     out
+}
+
+/// An endpoint's URL for people: unknown when `BEACON_ENDPOINT` comes from `valueFrom`.
+fn shown_url(report: &Report, id: EndpointId) -> String {
+    report
+        .endpoint(id)
+        .url
+        .clone()
+        .unwrap_or_else(|| format!("<unknown base URL>{}", id.spec().path))
 }

@@ -43,6 +43,8 @@ pub enum SourceKind {
     ChartDefaults,
     /// A `--set` or `--set-string` flag.
     Set,
+    /// A file of rendered manifests, `--manifests`.
+    Manifests,
 }
 
 /// One layer of values.

@@ -13,7 +13,7 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// Where a value or key was written: a source (an index into the list of sources)
 /// and a 1-based line and column. Line 0 means "no line" (a `--set` flag).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Pos {
     /// Index of the source in [`crate::config::Values::sources`].
     pub source: usize,
@@ -133,15 +133,31 @@ const MAX_NODES: usize = 5_000_000;
 
 /// Parses YAML text into a [`Document`], positions pointing at `source`.
 pub fn parse(text: &str, source: usize) -> Result<Document, SyntaxError> {
-    let mut builder = Builder {
-        parser: Parser::new_from_str(text),
-        source,
-        anchors: HashMap::new(),
-        nodes: 0,
-        path: Vec::new(),
-        duplicate_keys: Vec::new(),
-    };
+    let mut builder = Builder::new(text, source);
     builder.document()
+}
+
+/// Parses every document of a YAML stream (rendered manifests: `helm template`
+/// output, `kubectl get -o yaml`), positions pointing at `source`. Empty documents
+/// are left out.
+pub fn parse_all(text: &str, source: usize) -> Result<Vec<Node>, SyntaxError> {
+    let mut builder = Builder::new(text, source);
+    let mut documents = Vec::new();
+    loop {
+        let (event, _) = builder.next()?;
+        match event {
+            Event::StreamEnd => break,
+            Event::DocumentStart => {
+                let (event, mark) = builder.next()?;
+                let node = builder.node(event, mark, 0)?;
+                if node.value != Value::Null {
+                    documents.push(node);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(documents)
 }
 
 struct Builder<'a> {
@@ -153,7 +169,18 @@ struct Builder<'a> {
     duplicate_keys: Vec<(String, Pos)>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    fn new(text: &'a str, source: usize) -> Self {
+        Self {
+            parser: Parser::new_from_str(text),
+            source,
+            anchors: HashMap::new(),
+            nodes: 0,
+            path: Vec::new(),
+            duplicate_keys: Vec::new(),
+        }
+    }
+
     fn next(&mut self) -> Result<(Event, Marker), SyntaxError> {
         self.parser.next_token().map_err(|e| SyntaxError {
             line: to_u32(e.marker().line()),

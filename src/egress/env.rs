@@ -2,12 +2,13 @@
 //! (with every shape Kubernetes would refuse), the Beacon URL it sets, and the
 //! proxy variables it carries.
 
+use super::workloads::{EnvDef, EnvVal, PROXY_VARS};
 use super::{Analysis, BeaconBase, DecidedBy, EnvSetting, non_empty_str, quoted, scalar_text};
 use crate::config::{Pos, Value};
 use crate::endpoints::DEFAULT_BEACON_URL;
 use crate::secrets;
 
-/// One `commonEnv` entry as the chart would render it.
+/// One entry of an env list as the chart would render it.
 #[derive(Debug)]
 pub(super) struct EnvVar<'a> {
     /// Its index in `commonEnv`.
@@ -26,8 +27,9 @@ pub(super) enum EnvValue<'a> {
     Str(&'a str),
     /// A boolean or number: Kubernetes rejects it; the text is what was meant.
     NotString(String),
-    /// `valueFrom`: the value is not in the values file.
-    From,
+    /// `valueFrom`: the value is not in the values file; a `configMapKeyRef`'s
+    /// ConfigMap and key, when it is one.
+    From(Option<(&'a str, &'a str)>),
     /// No value: the variable is set to the empty string.
     Empty,
 }
@@ -39,67 +41,79 @@ impl EnvValue<'_> {
             EnvValue::Str(s) => Some(s),
             EnvValue::NotString(s) => Some(s),
             EnvValue::Empty => Some(""),
-            EnvValue::From => None,
+            EnvValue::From(_) => None,
         }
     }
 }
 
-/// Proxy variables, as curl and the Python and Go HTTP clients read them.
-const PROXY_VARS: &[&str] = &["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"];
-
 impl<'a> Analysis<'a> {
-    /// Reads `commonEnv` as the chart renders it, warning about every shape that
-    /// Kubernetes would reject. Returns the usable entries in order.
-    pub(super) fn common_env(&mut self) -> Vec<EnvVar<'a>> {
-        let Some(found) = self.values.get(&["commonEnv"]) else {
+    /// Reads an env list (`commonEnv`, `smithdb.commonEnv`, an `extraEnv`) as the
+    /// chart renders it, with an error for every shape Helm or Kubernetes refuses.
+    /// Returns the usable entries in order; a name written twice keeps the last
+    /// (Helm refuses it where the chart checks the pod's env for duplicates:
+    /// `checked`; elsewhere Kubernetes keeps the last).
+    pub(super) fn env_list(&mut self, path: &[&str], checked: bool) -> Vec<EnvVar<'a>> {
+        let values = self.values;
+        let Some(found) = values.get(path) else {
             return Vec::new();
         };
+        let shown = path.join(".");
         let items = match &found.node.value {
             Value::Seq(items) => items,
-            Value::Null => return Vec::new(),
+            Value::Null => {
+                self.error(
+                    "commonenv-not-a-list",
+                    Some(found.key_pos),
+                    format!("`{shown}` is null, which deletes the chart's empty list: Helm fails to render (\"error calling concat: runtime error: invalid memory address or nil pointer dereference\")"),
+                    format!("write an empty list, or leave the key out:\n{}", yaml_path(path, "[]")),
+                );
+                return Vec::new();
+            }
             Value::Map(entries) => {
                 let corrected: String = entries
                     .iter()
                     .map(|e| {
-                        format!(
-                            "\n  - name: {}\n    value: {}",
-                            e.key,
+                        let value = if secrets::is_secret_env(&e.key) {
+                            "\"...\"".to_string()
+                        } else {
                             quoted(&scalar_text(&e.node).unwrap_or_default())
-                        )
+                        };
+                        format!("\n  - name: {}\n    value: {value}", e.key)
                     })
                     .collect();
-                self.warn(
+                self.error(
                     "commonenv-not-a-list",
                     Some(found.key_pos),
-                    "`commonEnv` is a mapping, but the chart needs a list of `{name, value}` entries: Kubernetes rejects it, and none of these variables is set".to_string(),
-                    format!("write it as a list with string values:\ncommonEnv:{corrected}"),
+                    format!("`{shown}` is a mapping, but the chart needs a list of `{{name, value}}` entries: Helm refuses to render (\"can't evaluate field name in type interface {{}}\")"),
+                    format!("write it as a list with string values:\n{}:{corrected}", path.last().unwrap_or(&"commonEnv")),
                 );
                 return Vec::new();
             }
             other => {
-                self.warn(
+                self.error(
                     "commonenv-not-a-list",
                     Some(found.key_pos),
                     format!(
-                        "`commonEnv` is {}, but the chart needs a list of `{{name, value}}` entries",
+                        "`{shown}` is {}, but the chart needs a list of `{{name, value}}` entries: Helm refuses to render",
                         other.kind()
                     ),
-                    "write it as a list:\ncommonEnv:\n  - name: VARIABLE\n    value: \"text\"".to_string(),
+                    format!("write it as a list:\n{}:\n  - name: VARIABLE\n    value: \"text\"", path.last().unwrap_or(&"commonEnv")),
                 );
                 return Vec::new();
             }
         };
         let mut vars: Vec<EnvVar<'a>> = Vec::new();
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for (index, item) in items.iter().enumerate() {
             let name = item.entry("name").and_then(|e| match &e.node.value {
                 Value::Str(s) if !s.is_empty() => Some(s.clone()),
                 _ => None,
             });
             let Some(name) = name else {
-                self.warn(
+                self.error(
                     "commonenv-bad-entry",
                     Some(item.pos),
-                    format!("`commonEnv[{index}]` has no string `name`: Kubernetes rejects it"),
+                    format!("`{shown}[{index}]` has no string `name`: Helm refuses to render (\"invalid value; expected string\")"),
                     "each entry needs a name and a string value:\n  - name: VARIABLE\n    value: \"text\"".to_string(),
                 );
                 continue;
@@ -112,56 +126,70 @@ impl<'a> Analysis<'a> {
                         other => {
                             let text =
                                 scalar_text(&v.node).unwrap_or_else(|| other.kind().to_string());
-                            let shown = if secrets::is_secret_env(&name) {
+                            let secret = secrets::is_secret_env(&name);
+                            let what = if secret {
                                 "a non-string value".to_string()
                             } else {
                                 format!("`{text}` ({})", other.kind())
                             };
-                            self.warn(
+                            self.error(
                                 "env-value-not-string",
                                 Some(v.key_pos),
-                                format!("`commonEnv` `{name}` has {shown}; Kubernetes env values must be strings, so the install fails"),
-                                format!("quote the value:\n  - name: {name}\n    value: {}", if secrets::is_secret_env(&name) { "\"...\"".to_string() } else { quoted(&text) }),
+                                format!("`{shown}` `{name}` has {what}: Helm renders it unquoted and Kubernetes refuses it, since env values must be strings"),
+                                format!("quote the value:\n  - name: {name}\n    value: {}", if secret { "\"...\"".to_string() } else { quoted(&text) }),
                             );
                             EnvValue::NotString(text)
                         }
                     };
                     (value, v.key_pos)
                 }
-                (None, Some(from)) => (EnvValue::From, from.key_pos),
+                (None, Some(from)) => {
+                    let reference = from.node.entry("configMapKeyRef").and_then(|r| {
+                        match (r.node.entry("name"), r.node.entry("key")) {
+                            (Some(n), Some(k)) => match (&n.node.value, &k.node.value) {
+                                (Value::Str(n), Value::Str(k)) => Some((n.as_str(), k.as_str())),
+                                _ => None,
+                            },
+                            _ => None,
+                        }
+                    });
+                    (EnvValue::From(reference), from.key_pos)
+                }
                 (None, None) => (EnvValue::Empty, item.pos),
             };
-            if let Some(earlier) = vars.iter().position(|v| v.name == name) {
+            if let Some(earlier) = seen.get(&name).copied() {
                 let first = vars[earlier].index;
-                self.warn(
-                    "duplicate-env",
-                    Some(pos),
-                    format!("`commonEnv` sets `{name}` twice (entries {first} and {index}); Kubernetes uses the last one"),
-                    format!("keep one `{name}` entry"),
-                );
-                vars.remove(earlier);
+                let hint = format!("keep one `{name}` entry");
+                if checked {
+                    self.error(
+                        "duplicate-env",
+                        Some(pos),
+                        format!("`{shown}` sets `{name}` twice (entries {first} and {index}): Helm refuses to render (\"Duplicate keys detected: [{name}]\")"),
+                        hint,
+                    );
+                } else {
+                    self.warn(
+                        "duplicate-env",
+                        Some(pos),
+                        format!("`{shown}` sets `{name}` twice (entries {first} and {index}): the chart does not check this pod, and Kubernetes uses the last one"),
+                        hint,
+                    );
+                }
+                vars[earlier] = EnvVar {
+                    index,
+                    name,
+                    value,
+                    pos,
+                };
+                continue;
             }
+            seen.insert(name.clone(), vars.len());
             vars.push(EnvVar {
                 index,
                 name,
                 value,
                 pos,
             });
-        }
-        for var in &vars {
-            if secrets::SECRET_ENV.contains(&var.name.as_str()) {
-                let key = if var.name == "LANGSMITH_LICENSE_KEY" {
-                    "config.langsmithLicenseKey"
-                } else {
-                    "config.apiKeySalt"
-                };
-                self.warn(
-                    "secret-in-commonenv",
-                    Some(var.pos),
-                    format!("`commonEnv` sets `{}`, which the chart also sets: charts before 0.17.0-rc.28 fail to render (\"Duplicate keys detected\")", var.name),
-                    format!("remove the entry and set `{key}`, or put the key in the Secret named by `config.existingSecretName`"),
-                );
-            }
         }
         vars
     }
@@ -273,4 +301,56 @@ impl<'a> Analysis<'a> {
                 .is_some_and(|n| PROXY_VARS.contains(&n.to_ascii_uppercase().as_str()))
         })
     }
+}
+
+impl EnvVar<'_> {
+    /// The entry as a pod's environment holds it, decided by its own line.
+    pub(super) fn def(
+        &self,
+        analysis: &Analysis<'_>,
+        list: &str,
+        overrides: Option<&str>,
+    ) -> EnvDef {
+        let value = match &self.value {
+            EnvValue::Str(s) => EnvVal::Text((*s).to_string()),
+            EnvValue::Empty => EnvVal::Text(String::new()),
+            EnvValue::NotString(s) => EnvVal::NotString(s.clone()),
+            EnvValue::From(_) => EnvVal::Unknown,
+        };
+        let over = overrides
+            .map(|k| format!(", overrides `{k}`"))
+            .unwrap_or_default();
+        let reason = match self.value.text() {
+            Some(text) => format!("`{}={}` in `{list}`{over}", self.name, quoted(text)),
+            None => format!(
+                "`{}` in `{list}` from `valueFrom`{over}: the value is not in the values",
+                self.name
+            ),
+        };
+        EnvDef {
+            value,
+            decided: analysis.decided(
+                Some(format!("{list}[{}].value", self.index)),
+                Some(self.pos),
+                reason,
+            ),
+        }
+    }
+}
+
+/// A key path with a value, as YAML: `smithdb.commonEnv` and `[]` give
+/// `smithdb:\n  commonEnv: []`.
+fn yaml_path(path: &[&str], value: &str) -> String {
+    let mut out = String::new();
+    for (depth, key) in path.iter().enumerate() {
+        if depth > 0 {
+            out.push('\n');
+        }
+        out.push_str(&"  ".repeat(depth));
+        out.push_str(key);
+        out.push(':');
+    }
+    out.push(' ');
+    out.push_str(value);
+    out
 }

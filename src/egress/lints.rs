@@ -126,10 +126,10 @@ impl Analysis<'_> {
                 )
             })
             .collect();
-        if !off.is_empty() {
+        if !off.is_empty() && !self.version.given {
             self.note(
                 "chart-version",
-                format!("charts 0.10.49 to 0.11.3 ignored `false` for telemetry ({}); it takes effect from chart 0.11.4", off.join(", ")),
+                format!("charts 0.10.49 to 0.11.3 ignored `false` for telemetry ({}); it takes effect from chart 0.11.4. The rules follow chart {}: give --chart-version if yours is older", off.join(", "), self.version.text),
             );
         }
         if let Some(name) = self

@@ -1,25 +1,36 @@
-//! What a set of values sends to Beacon, and which line decided it.
+//! What a set of values sends to Beacon, which line decided it, and whether Helm
+//! renders them at all.
 //!
 //! [`analyse`] reads the merged [`Values`] the way the LangSmith chart and
-//! Kubernetes do (a `commonEnv` entry beats the chart's own `BEACON_*_ENABLED`
-//! flags, because `env` wins over `envFrom`) and returns a [`Report`]: every
-//! endpoint with its state and provenance, the license source, proxies, the
-//! Engine, and a warning for every trap listed in the README's "Warnings" table.
-//! It prints nothing; `commands::show_config` renders the report.
+//! Kubernetes do: it builds the environment every LangSmith workload gets
+//! (`commonEnv`, `smithdb.commonEnv`, each `extraEnv`, the ConfigMap's
+//! `BEACON_*_ENABLED` flags through `envFrom`, which `env` beats), groups the pods
+//! the values treat alike, and reads what each group sends ([`workloads`]). The
+//! [`Report`] has every endpoint (on when it is on in any workload), the per-pod
+//! truth, the license source, proxies, the Engine, the errors that make Helm or
+//! Kubernetes refuse the values, and a warning for every trap. It prints nothing.
 //!
-//! `env` reads environment entries (`commonEnv`) as the chart renders them;
-//! `lints` finds keys that do nothing and the notes worth knowing.
+//! `chart` is the model of the chart's workloads and version rules; `telemetry`
+//! reads the switches; `env` reads env lists; `components` builds each workload's
+//! environment; `lints` finds keys that do nothing and the notes worth knowing.
 
+pub mod chart;
+mod components;
 mod env;
 mod lints;
+mod telemetry;
+pub mod workloads;
 
 use serde::Serialize;
 
 use crate::config::{CHART_VERSION, Node, Pos, Source, Value, Values};
 use crate::diagnostic::{Diagnostic, Location, Severity};
-use crate::endpoints::{self, Class, Control, ENDPOINTS, Endpoint, EndpointId};
+use crate::endpoints::{self, Class, Control, EndpointId};
+use crate::manifests::{LicenseRef, Manifests};
 use crate::secrets;
-use env::{EnvValue, EnvVar};
+pub use chart::ChartVersion;
+use env::EnvVar;
+pub use workloads::Workload;
 
 /// The plain statement about offline licensing, which configuration cannot show.
 pub const OFFLINE_STATEMENT: &str = "offline (air-gapped) licensing cannot be told from the configuration: it is a kind of license, not a setting. With an offline license, verify and ingest-traces are not called.";
@@ -27,12 +38,17 @@ pub const OFFLINE_STATEMENT: &str = "offline (air-gapped) licensing cannot be to
 /// The report `show-config` prints; its JSON form is the scripting API.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    /// Every layer of values, in the order applied.
+    /// Every layer of values (or every manifest file), in the order applied.
     pub sources: Vec<Source>,
     /// The chart version whose defaults are built in.
     pub chart_defaults_version: &'static str,
-    /// The Beacon base URL in force.
-    pub beacon_url: String,
+    /// The chart version the rules follow (`--chart-version`, else the built-in
+    /// chart's; in manifests mode, read from the workloads' labels when they say).
+    pub chart_version: Option<String>,
+    /// False when Helm refuses to render these values (see `errors`).
+    pub renders: bool,
+    /// The Beacon base URL in force; null when it cannot be told (`valueFrom`).
+    pub beacon_url: Option<String>,
     /// What decided the base URL.
     pub beacon_url_decided_by: DecidedBy,
     /// The base URL as the resolution step reads it: it may be unknown.
@@ -40,14 +56,18 @@ pub struct Report {
     pub beacon_base: BeaconBase,
     /// Where the license key comes from.
     pub license: License,
-    /// The six endpoints.
+    /// The six endpoints: on when on in any workload.
     pub endpoints: Vec<EndpointState>,
+    /// What each group of pods sends.
+    pub workloads: Vec<Workload>,
     /// Proxy variables found in `commonEnv`, credentials redacted.
     pub proxy: Vec<EnvSetting>,
     /// The Engine's extra destination.
     pub engine: Engine,
     /// Offline licensing cannot be told from configuration.
     pub offline: &'static str,
+    /// What Helm or Kubernetes refuses, quoting Helm's message where it has one.
+    pub errors: Vec<Diagnostic>,
     /// Traps found, in file order.
     pub warnings: Vec<Diagnostic>,
     /// Facts worth knowing that are not mistakes.
@@ -95,11 +115,11 @@ pub struct DecidedBy {
 pub struct EndpointState {
     /// The endpoint id.
     pub id: EndpointId,
-    /// Its full URL under the Beacon base URL in force.
-    pub url: String,
+    /// Its full URL under the Beacon base URL in force; null when that is unknown.
+    pub url: Option<String>,
     /// billing, operational or usage.
     pub class: Class,
-    /// Whether LangSmith will call it.
+    /// Whether LangSmith will call it (from any of its workloads).
     pub enabled: bool,
     /// Whether it is required (cannot be turned off by configuration).
     pub required: bool,
@@ -157,8 +177,8 @@ impl License {
     }
 }
 
-/// An environment variable from `commonEnv`, its value redacted where secret.
-#[derive(Debug, Clone, Serialize)]
+/// An environment variable, its value redacted where secret.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct EnvSetting {
     /// The variable's name.
     pub name: String,
@@ -190,26 +210,47 @@ pub struct Note {
     pub message: String,
 }
 
-/// Reads the values as the chart would and reports what reaches Beacon.
-pub fn analyse(values: &Values) -> Report {
+/// Error codes for values Helm itself refuses to render; any other error is
+/// refused later, by Kubernetes.
+const HELM_REFUSES: &[&str] = &[
+    "telemetry-not-boolean",
+    "quoted-boolean",
+    "commonenv-not-a-list",
+    "commonenv-bad-entry",
+    "duplicate-env",
+];
+
+/// Reads the values as the chart of `version` would and reports what reaches Beacon.
+pub fn analyse(values: &Values, version: &ChartVersion) -> Report {
     let mut analysis = Analysis {
         values,
+        version,
+        errors: Vec::new(),
         warnings: Vec::new(),
         notes: Vec::new(),
     };
-    let env = analysis.common_env();
-    let (beacon_base, beacon_url, beacon_url_decided_by) = analysis.beacon_url(&env);
-    let endpoints = ENDPOINTS
-        .iter()
-        .map(|endpoint| analysis.endpoint(endpoint, &env, &beacon_url))
+    analysis.version_notes();
+    let flags = analysis.telemetry_flags();
+    let common = analysis.env_list(&["commonEnv"], true);
+    let (beacon_base, beacon_url, beacon_url_decided_by) = analysis.beacon_url(&common);
+    let workloads = analysis.workloads(&flags, &common);
+    analysis.switch_lints(&flags, &common, &workloads);
+    let base = match &beacon_base {
+        BeaconBase::Unknown => None,
+        _ => Some(beacon_url.clone()),
+    };
+    let endpoints = EndpointId::ALL
+        .into_iter()
+        .map(|id| endpoint_state(id, &workloads, base.as_deref()))
         .collect();
-    let license = analysis.license(&env);
-    let proxy = analysis.proxy(&env);
+    let license = analysis.license(&common);
+    let proxy = analysis.proxy(&common);
     let engine = analysis.engine();
     analysis.misspelt_keys();
     analysis.load_notes();
     analysis.facts();
     let Analysis {
+        mut errors,
         mut warnings,
         notes,
         ..
@@ -222,25 +263,203 @@ pub fn analyse(values: &Values) -> Report {
             .unwrap_or(0);
         (source, w.line().unwrap_or(0))
     };
+    errors.sort_by_key(order);
     warnings.sort_by_key(order);
     Report {
         sources: values.sources.clone(),
         chart_defaults_version: CHART_VERSION,
-        beacon_url,
+        chart_version: Some(version.text.clone()),
+        renders: !errors.iter().any(|e| HELM_REFUSES.contains(&e.code)),
+        beacon_url: base,
         beacon_url_decided_by,
         beacon_base,
         license,
         endpoints,
+        workloads,
         proxy,
         engine,
         offline: OFFLINE_STATEMENT,
+        errors,
         warnings,
         notes,
     }
 }
 
+/// The report of rendered manifests: one workload per container that carries a
+/// Beacon setting, read from the environment it really gets.
+pub fn from_manifests(manifests: &Manifests, version: Option<&ChartVersion>) -> Report {
+    let workloads: Vec<Workload> = manifests
+        .containers
+        .iter()
+        .filter(|c| c.beacon)
+        .map(|c| workloads::evaluate(c.name.clone(), &c.pod))
+        .collect();
+    let mut warnings: Vec<Diagnostic> = manifests
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity != Severity::Error)
+        .cloned()
+        .collect();
+    let errors: Vec<Diagnostic> = manifests
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .cloned()
+        .collect();
+    let mut notes = Vec::new();
+    let left_out = manifests.containers.len() - workloads.len();
+    if left_out > 0 {
+        notes.push(Note {
+            code: "containers-without-beacon",
+            message: format!("{left_out} of {} containers run no LangSmith code that talks to Beacon (no license key, no `BEACON_*` flags through `envFrom`: datastores and the like): they are left out", manifests.containers.len()),
+        });
+    }
+    let urls: std::collections::BTreeSet<Option<&str>> =
+        workloads.iter().map(|w| w.beacon_url.as_deref()).collect();
+    let beacon_url = match urls.into_iter().collect::<Vec<_>>().as_slice() {
+        [one] => one.map(str::to_string),
+        [] => Some(endpoints::DEFAULT_BEACON_URL.to_string()),
+        several => {
+            warnings.push(
+                Diagnostic::warning(
+                    "beacon-url-differs",
+                    format!(
+                        "the workloads use {} different Beacon URLs: see `workloads[]`",
+                        several.len()
+                    ),
+                )
+                .hint("set `BEACON_ENDPOINT` in one place (`commonEnv`) so every pod agrees"),
+            );
+            None
+        }
+    };
+    let beacon_url_decided_by = manifests
+        .containers
+        .iter()
+        .filter(|c| c.beacon)
+        .find_map(|c| c.pod.env.get("BEACON_ENDPOINT"))
+        .map(|def| def.decided.clone())
+        .unwrap_or_else(|| DecidedBy {
+            key: None,
+            file: None,
+            line: None,
+            reason: "built-in default: no `BEACON_ENDPOINT` in any workload".to_string(),
+        });
+    let endpoints = EndpointId::ALL
+        .into_iter()
+        .map(|id| endpoint_state(id, &workloads, beacon_url.as_deref()))
+        .collect();
+    // Each proxy setting once, at the first place it is written.
+    let mut proxy: Vec<EnvSetting> = Vec::new();
+    for setting in workloads.iter().flat_map(|w| &w.proxy) {
+        if !proxy
+            .iter()
+            .any(|p| p.name == setting.name && p.value == setting.value)
+        {
+            proxy.push(setting.clone());
+        }
+    }
+    let license = match manifests.containers.iter().find_map(|c| c.license.clone()) {
+        Some(LicenseRef::Secret(name, key)) => License {
+            source: LicenseSource::Secret,
+            fingerprint: None,
+            secret_name: Some(name.clone()),
+            decided_by: Some(DecidedBy {
+                key: Some(format!("secretKeyRef {name}/{key}")),
+                file: None,
+                line: None,
+                reason: format!("Kubernetes Secret `{name}`, key `{key}`"),
+            }),
+            key: None,
+        },
+        Some(LicenseRef::Inline(key, decided)) => License::in_values(key, decided),
+        Some(LicenseRef::Other(decided)) => License {
+            source: LicenseSource::Secret,
+            fingerprint: None,
+            secret_name: None,
+            decided_by: Some(decided),
+            key: None,
+        },
+        None => License {
+            source: LicenseSource::Missing,
+            fingerprint: None,
+            secret_name: None,
+            decided_by: None,
+            key: None,
+        },
+    };
+    let engine = match manifests.containers.iter().find_map(|c| c.engine.clone()) {
+        Some((url, decided)) => Engine {
+            enabled: true,
+            url: Some(url),
+            decided_by: decided,
+        },
+        None => Engine {
+            enabled: false,
+            url: None,
+            decided_by: DecidedBy {
+                key: None,
+                file: None,
+                line: None,
+                reason: "no workload has the Engine's destination".to_string(),
+            },
+        },
+    };
+    let chart_version = version.map(|v| v.text.clone()).or_else(|| {
+        match manifests.charts.iter().collect::<Vec<_>>().as_slice() {
+            [one] => Some((*one).clone()),
+            _ => None,
+        }
+    });
+    Report {
+        sources: manifests.sources.clone(),
+        chart_defaults_version: CHART_VERSION,
+        chart_version,
+        renders: !errors.iter().any(|e| HELM_REFUSES.contains(&e.code)),
+        beacon_base: match &beacon_url {
+            Some(url) if url != endpoints::DEFAULT_BEACON_URL => BeaconBase::Set(url.clone()),
+            Some(_) => BeaconBase::Default,
+            None => BeaconBase::Unknown,
+        },
+        beacon_url,
+        beacon_url_decided_by,
+        license,
+        endpoints,
+        workloads,
+        proxy,
+        engine,
+        offline: OFFLINE_STATEMENT,
+        errors,
+        warnings,
+        notes,
+    }
+}
+
+/// An endpoint as the installation leaves it: on when on in any workload.
+pub fn endpoint_state(id: EndpointId, workloads: &[Workload], base: Option<&str>) -> EndpointState {
+    let spec = id.spec();
+    let (enabled, certain, decided_by) = workloads::aggregate(workloads, id);
+    EndpointState {
+        id,
+        url: base.map(|b| endpoints::join_url(b, spec.path)),
+        class: spec.class,
+        enabled,
+        required: spec.control == Control::AlwaysOn,
+        certain,
+        decided_by: decided_by.unwrap_or_else(|| DecidedBy {
+            key: None,
+            file: None,
+            line: None,
+            reason: "no workload of the chart is rendered".to_string(),
+        }),
+        documented_since: spec.documented_since,
+    }
+}
+
 struct Analysis<'a> {
     values: &'a Values,
+    version: &'a ChartVersion,
+    errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     notes: Vec<Note>,
 }
@@ -276,208 +495,38 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    fn warn(&mut self, code: &'static str, pos: Option<Pos>, message: String, hint: String) {
-        let location = self.location(pos);
-        self.warnings.push(Diagnostic {
-            severity: Severity::Warning,
+    fn diagnostic(
+        &self,
+        severity: Severity,
+        code: &'static str,
+        pos: Option<Pos>,
+        message: String,
+        hint: String,
+    ) -> Diagnostic {
+        Diagnostic {
+            severity,
             code,
             message,
-            location,
+            location: self.location(pos),
             hint: Some(hint),
-        });
+        }
+    }
+
+    fn warn(&mut self, code: &'static str, pos: Option<Pos>, message: String, hint: String) {
+        let warning = self.diagnostic(Severity::Warning, code, pos, message, hint);
+        self.warnings.push(warning);
+    }
+
+    /// Something Helm or Kubernetes refuses.
+    fn error(&mut self, code: &'static str, pos: Option<Pos>, message: String, hint: String) {
+        let error = self.diagnostic(Severity::Error, code, pos, message, hint);
+        if !self.errors.contains(&error) {
+            self.errors.push(error);
+        }
     }
 
     fn note(&mut self, code: &'static str, message: String) {
         self.notes.push(Note { code, message });
-    }
-
-    fn endpoint(&mut self, endpoint: &Endpoint, env: &[EnvVar<'_>], base: &str) -> EndpointState {
-        let (enabled, certain, decided_by) = match endpoint.control {
-            Control::AlwaysOn => (true, true, self.decided(None, None, "always on (billing)")),
-            Control::Telemetry { key, env: var } => self.telemetry(key, var, env),
-            Control::EnvOnly { env: var } => self.usage(endpoint, var, env),
-        };
-        EndpointState {
-            id: endpoint.id,
-            url: endpoints::join_url(base, endpoint.path),
-            class: endpoint.class,
-            enabled,
-            required: endpoint.control == Control::AlwaysOn,
-            certain,
-            decided_by,
-            documented_since: endpoint.documented_since,
-        }
-    }
-
-    /// A `commonEnv` switch: (enabled, certain, decided_by).
-    fn env_switch(&mut self, var: &EnvVar<'_>, overrides: Option<&str>) -> (bool, bool, DecidedBy) {
-        let key = Some(format!("commonEnv[{}].value", var.index));
-        let over = overrides
-            .map(|k| format!(", overrides `{k}`"))
-            .unwrap_or_default();
-        let Some(text) = var.value.text() else {
-            let decided = self.decided(
-                key,
-                Some(var.pos),
-                format!(
-                    "`commonEnv` `{}` from `valueFrom`{over}: the value is not in the values",
-                    var.name
-                ),
-            );
-            self.warn(
-                "env-value-unknown",
-                Some(var.pos),
-                format!(
-                    "`{}` comes from `valueFrom`: whether it is on cannot be told from the values",
-                    var.name
-                ),
-                format!(
-                    "set it inline:\n  - name: {}\n    value: \"false\"",
-                    var.name
-                ),
-            );
-            return (true, false, decided);
-        };
-        let parsed = parse_env_bool(text);
-        let certain = parsed.is_some() && matches!(var.value, EnvValue::Str(_) | EnvValue::Empty);
-        let reason = format!("`{}={}` in `commonEnv`{over}", var.name, quoted(text));
-        let decided = self.decided(key, Some(var.pos), reason);
-        if parsed.is_none() {
-            self.warn(
-                "env-value-unclear",
-                Some(var.pos),
-                format!("`{}` is `{text}`, which is neither true nor false: what the services make of it cannot be told", var.name),
-                format!("write \"true\" or \"false\":\n  - name: {}\n    value: \"false\"", var.name),
-            );
-        }
-        // Unclear values count as on: the cautious reading for egress.
-        (parsed.unwrap_or(true), certain, decided)
-    }
-
-    fn telemetry(
-        &mut self,
-        key: &str,
-        var_name: &str,
-        env: &[EnvVar<'_>],
-    ) -> (bool, bool, DecidedBy) {
-        let path = format!("config.telemetry.{key}");
-        let found = self.values.get(&["config", "telemetry", key]);
-        if let Some(var) = env.iter().find(|v| v.name == var_name) {
-            let chart = found.map(|f| &f.node.value);
-            let chart_text = match chart {
-                Some(Value::Bool(b)) => format!("`{path}: {b}`"),
-                _ => format!("`{path}`"),
-            };
-            self.warn(
-                "commonenv-overrides-telemetry",
-                Some(var.pos),
-                format!("`commonEnv` sets `{var_name}`, which overrides {chart_text}: Kubernetes lets `env` win over the chart's `envFrom`"),
-                format!("keep one switch: remove the `{var_name}` entry from `commonEnv` and set\nconfig:\n  telemetry:\n    {key}: false"),
-            );
-            return self.env_switch(var, Some(&path));
-        }
-        let Some(found) = found else {
-            let telemetry = self.values.get(&["config", "telemetry"]);
-            let pos = telemetry.map(|t| t.key_pos);
-            self.warn(
-                "telemetry-not-boolean",
-                pos,
-                format!("`{path}` is missing (deleted by a `null`?): the chart renders an empty flag and what the services do with it cannot be told"),
-                format!("set it explicitly:\nconfig:\n  telemetry:\n    {key}: false"),
-            );
-            return (
-                true,
-                false,
-                self.decided(Some(path), pos, "missing: the chart renders an empty flag"),
-            );
-        };
-        let pos = Some(found.key_pos);
-        match &found.node.value {
-            Value::Bool(b) => {
-                let reason = format!("`{path}: {b}`");
-                (*b, true, self.decided(Some(path), pos, reason))
-            }
-            Value::Str(s) if parse_env_bool(s).is_some() => {
-                self.warn(
-                    "quoted-boolean",
-                    pos,
-                    format!("`{path}` is the string \"{s}\", not a boolean: the chart's template expects a boolean (inference: the render fails), and SmithDB pods count any non-empty string as on"),
-                    format!("drop the quotes:\nconfig:\n  telemetry:\n    {key}: {}", parse_env_bool(s).unwrap_or(false)),
-                );
-                (
-                    true,
-                    false,
-                    self.decided(
-                        Some(path.clone()),
-                        pos,
-                        format!("`{path}: \"{s}\"` (a string, not a boolean)"),
-                    ),
-                )
-            }
-            Value::Null => {
-                self.warn(
-                    "telemetry-not-boolean",
-                    pos,
-                    format!("`{path}` is null, which deletes the chart's default: the chart renders an empty flag and what the services do with it cannot be told"),
-                    format!("set a boolean:\nconfig:\n  telemetry:\n    {key}: false"),
-                );
-                (
-                    true,
-                    false,
-                    self.decided(
-                        Some(path.clone()),
-                        pos,
-                        format!("`{path}: null` deletes the default"),
-                    ),
-                )
-            }
-            other => {
-                self.warn(
-                    "telemetry-not-boolean",
-                    pos,
-                    format!(
-                        "`{path}` is {}, not a boolean: the chart expects `true` or `false`",
-                        other.kind()
-                    ),
-                    format!("set a boolean:\nconfig:\n  telemetry:\n    {key}: false"),
-                );
-                (
-                    true,
-                    false,
-                    self.decided(
-                        Some(path.clone()),
-                        pos,
-                        format!("`{path}` is {}", other.kind()),
-                    ),
-                )
-            }
-        }
-    }
-
-    fn usage(
-        &mut self,
-        endpoint: &Endpoint,
-        var_name: &str,
-        env: &[EnvVar<'_>],
-    ) -> (bool, bool, DecidedBy) {
-        if let Some(var) = env.iter().find(|v| v.name == var_name) {
-            return self.env_switch(var, None);
-        }
-        self.warn(
-            "usage-snapshot-unset",
-            None,
-            format!("`{var_name}` is not set in `commonEnv`: {} follows the server's default, which the documentation calls on (LangChain's Terraform treats it as opt-in)", endpoint.id),
-            format!("say what you mean in `commonEnv`:\ncommonEnv:\n  - name: {var_name}\n    value: \"false\""),
-        );
-        (
-            true,
-            false,
-            self.decided(
-                None,
-                None,
-                format!("`{var_name}` unset (documented default: on)"),
-            ),
-        )
     }
 
     fn license(&mut self, env: &[EnvVar<'_>]) -> License {

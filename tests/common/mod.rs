@@ -123,15 +123,30 @@ pub fn run(mut cmd: Command) -> Run {
 pub struct Report {
     pub sources: Vec<Source>,
     pub chart_defaults_version: String,
-    pub beacon_url: String,
+    pub chart_version: Option<String>,
+    pub renders: bool,
+    pub beacon_url: Option<String>,
     pub beacon_url_decided_by: DecidedBy,
     pub license: License,
     pub endpoints: Vec<Endpoint>,
+    pub workloads: Vec<Workload>,
     pub proxy: Vec<EnvSetting>,
     pub engine: Engine,
     pub offline: String,
+    pub errors: Vec<Warning>,
     pub warnings: Vec<Warning>,
     pub notes: Vec<Note>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    pub name: String,
+    pub pods: Vec<String>,
+    pub endpoints: std::collections::BTreeMap<String, Option<bool>>,
+    pub decided_by: std::collections::BTreeMap<String, DecidedBy>,
+    pub beacon_url: Option<String>,
+    pub proxy: Vec<EnvSetting>,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq)]
@@ -163,7 +178,7 @@ pub struct License {
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     pub id: String,
-    pub url: String,
+    pub url: Option<String>,
     pub class: String,
     pub enabled: bool,
     pub required: bool,
@@ -220,10 +235,28 @@ impl Report {
         self.warnings.iter().map(|w| w.code.as_str()).collect()
     }
 
+    pub fn error_codes(&self) -> Vec<&str> {
+        self.errors.iter().map(|w| w.code.as_str()).collect()
+    }
+
     pub fn warning(&self, code: &str) -> &Warning {
         self.warnings
             .iter()
             .find(|w| w.code == code)
             .unwrap_or_else(|| panic!("no warning {code} in {:?}", self.codes()))
+    }
+
+    pub fn error(&self, code: &str) -> &Warning {
+        self.errors
+            .iter()
+            .find(|w| w.code == code)
+            .unwrap_or_else(|| panic!("no error {code} in {:?}", self.error_codes()))
+    }
+
+    pub fn workload(&self, name: &str) -> &Workload {
+        self.workloads
+            .iter()
+            .find(|w| w.name == name)
+            .unwrap_or_else(|| panic!("no workload {name}"))
     }
 }
