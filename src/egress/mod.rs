@@ -294,18 +294,11 @@ pub fn from_manifests(manifests: &Manifests, version: Option<&ChartVersion>) -> 
         .filter(|c| c.beacon)
         .map(|c| workloads::evaluate(c.name.clone(), &c.pod))
         .collect();
-    let mut warnings: Vec<Diagnostic> = manifests
+    let (errors, mut warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = manifests
         .diagnostics
         .iter()
-        .filter(|d| d.severity != Severity::Error)
         .cloned()
-        .collect();
-    let errors: Vec<Diagnostic> = manifests
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .cloned()
-        .collect();
+        .partition(|d| d.severity == Severity::Error);
     let mut notes = Vec::new();
     let left_out = manifests.containers.len() - workloads.len();
     if left_out > 0 {
