@@ -34,6 +34,7 @@ import sys
 from collections import defaultdict
 
 from google.protobuf import json_format
+from google.protobuf.unknown_fields import UnknownFieldSet
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
@@ -227,6 +228,19 @@ def message_counts(msg, signal):
     return counts
 
 
+def unknown_field_count(msg):
+    """Fields the OTLP messages do not define, anywhere in the message."""
+    count = len(UnknownFieldSet(msg))
+    for field, value in msg.ListFields():
+        if field.message_type is None:
+            continue
+        if field.message_type.GetOptions().map_entry:
+            continue  # OTLP has no maps
+        for item in (value if field.is_repeated else [value]):
+            count += unknown_field_count(item)
+    return count
+
+
 def proto_features(msg, raw, signal):
     features = {
         # proto3 encoders leave out fields at their default; a body that does not re-encode
@@ -284,6 +298,8 @@ def decode(raw, entry, signal):
     message = MESSAGES[signal]()
     if content_type == "application/x-protobuf":
         message.ParseFromString(data)
+        if unknown_field_count(message):
+            raise Problem(f"{unknown_field_count(message)} fields OTLP does not define")
         return "pb", message_counts(message, signal), proto_features(message, data, signal)
     if content_type == "application/json":
         doc = json.loads(data)
