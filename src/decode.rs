@@ -10,9 +10,6 @@
 use std::io::{Read, Write};
 
 use anyhow::Result;
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use serde::Serialize;
 
 use crate::endpoints::{EndpointId, Signal};
@@ -65,10 +62,12 @@ pub struct Limits {
 }
 
 impl Default for Limits {
+    /// 256 MiB each: OTLP exporters send a few MiB at most (gRPC's default cap
+    /// is 4 MiB), and a real body's JSON view is about three times its protobuf.
     fn default() -> Self {
         Self {
-            inflated: 4 * 1024 * 1024 * 1024,
-            json: 4 * 1024 * 1024 * 1024,
+            inflated: 256 * 1024 * 1024,
+            json: 256 * 1024 * 1024,
         }
     }
 }
@@ -158,35 +157,19 @@ fn gunzip(bytes: &[u8], limit: u64, name: &str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Decodes OTLP protobuf and writes it as OTLP/JSON, refusing a view larger than `limit`.
+/// Decodes OTLP protobuf and writes it as OTLP/JSON, refusing a view larger than
+/// `limit`. The three wrapper levels (request, resource, scope) are walked on the
+/// wire here, and each span, metric or log record is decoded and written on its
+/// own: memory stays that of the JSON view, however many items the body holds (2 MB
+/// of empty spans, decoded whole, took 1 GB). The JSON has the shape
+/// opentelemetry-proto's serialiser gives the whole request.
 fn protobuf_to_json(signal: Signal, bytes: &[u8], limit: u64, name: &str) -> Result<String> {
-    use prost::Message;
-    let bad = |e: prost::DecodeError| {
-        Failure::input(format!(
-            "`{name}` is not a protobuf {}: {e}",
-            signal.request_message()
-        ))
-        .hint("check the endpoint id; for JSON input drop --format protobuf")
-    };
     let mut out = Bounded {
         bytes: Vec::new(),
         limit,
         over: false,
     };
-    let written = match signal {
-        Signal::Traces => serde_json::to_writer(
-            &mut out,
-            &ExportTraceServiceRequest::decode(bytes).map_err(bad)?,
-        ),
-        Signal::Metrics => serde_json::to_writer(
-            &mut out,
-            &ExportMetricsServiceRequest::decode(bytes).map_err(bad)?,
-        ),
-        Signal::Logs => serde_json::to_writer(
-            &mut out,
-            &ExportLogsServiceRequest::decode(bytes).map_err(bad)?,
-        ),
-    };
+    let written = otlp::request(signal, bytes, &mut out);
     if out.over {
         return Err(Failure::input(format!(
             "`{name}` decodes to more than {} of OTLP/JSON",
@@ -195,8 +178,210 @@ fn protobuf_to_json(signal: Signal, bytes: &[u8], limit: u64, name: &str) -> Res
         .hint("the limits are listed in the README")
         .into());
     }
-    written?;
+    written.map_err(|e| {
+        Failure::input(format!(
+            "`{name}` is not a protobuf {}: {e}",
+            signal.request_message()
+        ))
+        .hint("check the endpoint id; for JSON input drop --format protobuf")
+    })?;
     Ok(String::from_utf8(out.bytes)?)
+}
+
+/// The wire walk of an OTLP export request.
+mod otlp {
+    use std::io::Write;
+
+    use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+    use opentelemetry_proto::tonic::logs::v1::LogRecord;
+    use opentelemetry_proto::tonic::metrics::v1::Metric;
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::Span;
+    use prost::Message;
+    use prost::encoding::{WireType, decode_key, decode_varint};
+    use serde::Serialize;
+
+    use super::Bounded;
+    use crate::endpoints::Signal;
+
+    type Result<T> = std::result::Result<T, String>;
+
+    /// The fields of a message: number, wire type, and the bytes of a
+    /// length-delimited one. Read lazily, so a list of a million items is never
+    /// held as a list.
+    struct Fields<'a> {
+        buf: &'a [u8],
+    }
+
+    impl<'a> Iterator for Fields<'a> {
+        type Item = Result<(u32, WireType, &'a [u8])>;
+
+        fn next(&mut self) -> Option<Self::Item> {
+            if self.buf.is_empty() {
+                return None;
+            }
+            let item = self.field();
+            if item.is_err() {
+                self.buf = &[];
+            }
+            Some(item)
+        }
+    }
+
+    impl<'a> Fields<'a> {
+        fn take(&mut self, n: u64) -> Result<&'a [u8]> {
+            let n = usize::try_from(n).map_err(|_| "a length beyond memory".to_string())?;
+            if n > self.buf.len() {
+                return Err("the message is cut short".to_string());
+            }
+            let (taken, rest) = self.buf.split_at(n);
+            self.buf = rest;
+            Ok(taken)
+        }
+
+        fn field(&mut self) -> Result<(u32, WireType, &'a [u8])> {
+            let (number, wire) = decode_key(&mut self.buf).map_err(|e| e.to_string())?;
+            let data = match wire {
+                WireType::Varint => {
+                    decode_varint(&mut self.buf).map_err(|e| e.to_string())?;
+                    &[][..]
+                }
+                WireType::SixtyFourBit => self.take(8)?,
+                WireType::ThirtyTwoBit => self.take(4)?,
+                WireType::LengthDelimited => {
+                    let len = decode_varint(&mut self.buf).map_err(|e| e.to_string())?;
+                    self.take(len)?
+                }
+                WireType::StartGroup | WireType::EndGroup => {
+                    return Err("groups are not part of OTLP".to_string());
+                }
+            };
+            Ok((number, wire, data))
+        }
+    }
+
+    fn fields(buf: &[u8]) -> Fields<'_> {
+        Fields { buf }
+    }
+
+    /// The bytes of a length-delimited field, or the error of a wrong wire type.
+    fn nested(number: u32, wire: WireType, data: &[u8]) -> Result<&[u8]> {
+        if wire == WireType::LengthDelimited {
+            Ok(data)
+        } else {
+            Err(format!(
+                "field {number} has wire type {wire:?}, not length-delimited"
+            ))
+        }
+    }
+
+    fn raw(out: &mut Bounded, text: &str) -> Result<()> {
+        out.write_all(text.as_bytes()).map_err(|e| e.to_string())
+    }
+
+    fn json<T: Serialize>(out: &mut Bounded, value: &T) -> Result<()> {
+        serde_json::to_writer(&mut *out, value).map_err(|e| e.to_string())
+    }
+
+    /// The JSON names of a signal's levels: request, resource, scope, items.
+    fn names(signal: Signal) -> [&'static str; 3] {
+        match signal {
+            Signal::Traces => ["resourceSpans", "scopeSpans", "spans"],
+            Signal::Metrics => ["resourceMetrics", "scopeMetrics", "metrics"],
+            Signal::Logs => ["resourceLogs", "scopeLogs", "logRecords"],
+        }
+    }
+
+    /// `Export*ServiceRequest`: field 1, the resources.
+    pub(super) fn request(signal: Signal, bytes: &[u8], out: &mut Bounded) -> Result<()> {
+        let [top, _, _] = names(signal);
+        raw(out, &format!("{{\"{top}\":["))?;
+        let mut first = true;
+        for field in fields(bytes) {
+            let (number, wire, data) = field?;
+            if number == 1 {
+                if !first {
+                    raw(out, ",")?;
+                }
+                first = false;
+                level(signal, 1, nested(number, wire, data)?, out)?;
+            }
+        }
+        raw(out, "]}")
+    }
+
+    /// A resource (depth 1) or a scope (depth 2): field 1 its description, field 2
+    /// the next level's list, field 3 `schemaUrl`. A description written in
+    /// several pieces is merged, as protobuf merges a repeated singular message.
+    fn level(signal: Signal, depth: usize, bytes: &[u8], out: &mut Bounded) -> Result<()> {
+        let mut about: Vec<u8> = Vec::new();
+        let mut has_about = false;
+        let mut schema_url = String::new();
+        for field in fields(bytes) {
+            let (number, wire, data) = field?;
+            match number {
+                1 => {
+                    about.extend_from_slice(nested(number, wire, data)?);
+                    has_about = true;
+                }
+                3 => {
+                    schema_url = std::str::from_utf8(nested(number, wire, data)?)
+                        .map_err(|_| "`schemaUrl` is not UTF-8".to_string())?
+                        .to_string();
+                }
+                _ => {}
+            }
+        }
+        let [_, scopes, items] = names(signal);
+        let (about_name, list_name) = if depth == 1 {
+            ("resource", scopes)
+        } else {
+            ("scope", items)
+        };
+        raw(out, &format!("{{\"{about_name}\":"))?;
+        match (has_about, depth) {
+            (false, _) => raw(out, "null")?,
+            (true, 1) => json(
+                out,
+                &Resource::decode(&about[..]).map_err(|e| e.to_string())?,
+            )?,
+            (true, _) => json(
+                out,
+                &InstrumentationScope::decode(&about[..]).map_err(|e| e.to_string())?,
+            )?,
+        }
+        raw(out, &format!(",\"{list_name}\":["))?;
+        let mut first = true;
+        for field in fields(bytes) {
+            let (number, wire, data) = field?;
+            if number != 2 {
+                continue;
+            }
+            if !first {
+                raw(out, ",")?;
+            }
+            first = false;
+            let data = nested(number, wire, data)?;
+            if depth == 1 {
+                level(signal, 2, data, out)?;
+            } else {
+                item(signal, data, out)?;
+            }
+        }
+        raw(out, "],\"schemaUrl\":")?;
+        json(out, &schema_url)?;
+        raw(out, "}")
+    }
+
+    /// One span, metric or log record, decoded and written on its own.
+    fn item(signal: Signal, bytes: &[u8], out: &mut Bounded) -> Result<()> {
+        let decode_error = |e: prost::DecodeError| e.to_string();
+        match signal {
+            Signal::Traces => json(out, &Span::decode(bytes).map_err(decode_error)?),
+            Signal::Metrics => json(out, &Metric::decode(bytes).map_err(decode_error)?),
+            Signal::Logs => json(out, &LogRecord::decode(bytes).map_err(decode_error)?),
+        }
+    }
 }
 
 /// A writer that refuses to grow past a limit.
@@ -306,8 +491,83 @@ mod tests {
         assert!(err.to_string().contains("not gzip-compressed"), "{err}");
     }
 
+    /// Every real protobuf body of the exporter corpus: the streamed JSON is the
+    /// JSON of the whole request, decoded at once.
+    #[test]
+    fn streaming_gives_the_whole_requests_json() {
+        use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+        use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+        use prost::Message;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exporters");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if !name.ends_with(".pb") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let (endpoint, whole) = if name.contains("-traces-") {
+                let r = ExportTraceServiceRequest::decode(&bytes[..]).unwrap();
+                (EndpointId::Traces, serde_json::to_value(r).unwrap())
+            } else if name.contains("-metrics-") {
+                let r = ExportMetricsServiceRequest::decode(&bytes[..]).unwrap();
+                (EndpointId::Metrics, serde_json::to_value(r).unwrap())
+            } else {
+                let r = ExportLogsServiceRequest::decode(&bytes[..]).unwrap();
+                (EndpointId::Logs, serde_json::to_value(r).unwrap())
+            };
+            let body = decode(
+                bytes,
+                endpoint,
+                Encoding::Protobuf,
+                Gzip::Detect,
+                &Limits::default(),
+                &name,
+            )
+            .unwrap();
+            let streamed: serde_json::Value = serde_json::from_str(&body.json).unwrap();
+            assert_eq!(streamed, whole, "{name}");
+            checked += 1;
+        }
+        assert!(checked >= 12, "{checked} protobuf bodies");
+    }
+
+    #[test]
+    fn a_million_empty_spans_stay_within_the_json_cap() {
+        // ResourceSpans { ScopeSpans { 2 MB of empty spans } }, as issue 10 found it.
+        let spans: Vec<u8> = [0x12u8, 0x00].repeat(1_000_000);
+        let wrap = |field: u8, inner: &[u8]| {
+            let mut out = vec![field];
+            prost::encoding::encode_varint(inner.len() as u64, &mut out);
+            out.extend_from_slice(inner);
+            out
+        };
+        let scope_spans = wrap(0x12, &spans);
+        let resource_spans = wrap(0x0a, &scope_spans);
+        let limits = Limits {
+            inflated: 1 << 30,
+            json: 64 * 1024 * 1024,
+        };
+        let err = decode(
+            resource_spans,
+            EndpointId::Traces,
+            Encoding::Protobuf,
+            Gzip::Detect,
+            &limits,
+            "p",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("more than 64 MiB of OTLP/JSON"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn protobuf_becomes_otlp_json_within_its_cap() {
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
         use prost::Message;
         let request = ExportTraceServiceRequest::default();
         let bytes = request.encode_to_vec();

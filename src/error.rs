@@ -29,6 +29,8 @@ pub enum Exit {
     Network,
     /// Timeout.
     Timeout,
+    /// The server redirected; beacon-cli does not follow (it would resend the license).
+    Redirect,
 }
 
 impl Exit {
@@ -43,12 +45,14 @@ impl Exit {
             Exit::Http5xx => 5,
             Exit::Network => 6,
             Exit::Timeout => 7,
+            Exit::Redirect => 8,
         }
     }
 
     /// The outcome of an HTTP status that is not a success.
     pub fn for_status(status: u16) -> Exit {
         match status {
+            300..=399 => Exit::Redirect,
             400..=499 => Exit::Http4xx,
             500..=599 => Exit::Http5xx,
             _ => Exit::Failure,
@@ -66,7 +70,8 @@ Exit codes:
   4  HTTP 4xx from the server
   5  HTTP 5xx from the server, after retries
   6  network failure (DNS, connect, TLS, proxy)
-  7  timeout";
+  7  timeout
+  8  the server redirected (not followed: it would resend the license)";
 
 /// An error that knows how the run ends: invalid input (exit 2), a send that
 /// failed (6, 7), and so on. Its message must already name the file (with line and

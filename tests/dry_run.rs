@@ -457,10 +457,20 @@ fn the_curl_command_sends_the_same_bytes_and_keeps_the_license_out_of_itself() {
             "the license is never inlined: {command}"
         );
         assert!(command.contains("${LANGSMITH_LICENSE_KEY"));
+        // Neither the body nor the license is an argument of curl (visible in
+        // `ps`): they come from printf, a shell builtin, on curl's standard input.
+        let curl = &command[command.find("curl ").unwrap()..];
+        assert!(
+            !curl.contains("LANGSMITH_LICENSE_KEY") && !curl.contains("trace_transactions"),
+            "{curl}"
+        );
+        assert!(curl.trim_end().ends_with("--data-binary @-"), "{curl}");
         let revealed = dry_json(dir.path(), &[&args[..], &["--reveal-secrets"]].concat()).1;
 
         let before = server.requests().len();
-        let status = std::process::Command::new("bash")
+        // POSIX sh (dash on Debian) as well as bash.
+        let shell = if gzip { "sh" } else { "bash" };
+        let status = std::process::Command::new(shell)
             .arg("-c")
             .arg(&command)
             .env("LANGSMITH_LICENSE_KEY", key)

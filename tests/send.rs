@@ -644,11 +644,12 @@ fn redirects_are_reported_not_followed() {
         Reply::status(302).header("location", "http://127.0.0.1:9/elsewhere")
     });
     let (out, report) = send(&setup, &["verify", "--url", &server.url()], &[]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 8, "a redirect has its own exit code");
     assert_eq!(report.response.unwrap().status, 302);
     assert!(
-        out.stderr.contains("does not follow redirects"),
-        "{}",
+        out.stderr.contains("does not follow redirects")
+            && out.stderr.contains("`http://127.0.0.1:9/elsewhere`"),
+        "says where it points: {}",
         out.stderr
     );
     assert_eq!(server.requests().len(), 1);

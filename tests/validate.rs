@@ -23,6 +23,15 @@ struct Report {
     gzip: bool,
     decoder: Option<Decoder>,
     findings: Vec<Finding>,
+    findings_omitted: Omitted,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Omitted {
+    errors: usize,
+    warnings: usize,
+    infos: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -856,5 +865,32 @@ fn protobuf_bodies_meet_the_same_rules() {
         logs.encode_to_vec(),
         "trace-id-zero",
         "/resourceLogs/0/scopeLogs/0/logRecords/0/traceId",
+    );
+}
+
+#[test]
+fn findings_past_the_cap_are_counted_not_listed() {
+    // 120,000 spans with a 7-byte span id: 120,000 errors on one line.
+    let span =
+        r#"{"traceId":"0123456789abcdef0123456789abcdef","spanId":"3c191d03fa8be0","name":"s"}"#;
+    let spans = vec![span; 120_000].join(",");
+    let body = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{spans}]}}]}}]}}"#);
+    let (out, report) = validate_text("traces", &body, &[]);
+    assert_eq!(out.code, 3);
+    assert!(!report.valid);
+    assert_eq!(report.findings.len(), 100_000);
+    assert_eq!(report.findings_omitted.errors, 20_000);
+    assert_eq!(
+        (
+            report.findings_omitted.warnings,
+            report.findings_omitted.infos
+        ),
+        (0, 0)
+    );
+    let last = report.findings.last().unwrap();
+    assert_eq!(last.line, Some(1), "one line");
+    assert!(
+        last.column.unwrap() > 8_000_000,
+        "columns counted to the end of it"
     );
 }

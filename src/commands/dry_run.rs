@@ -74,8 +74,8 @@ pub fn http(prepared: &Prepared) -> String {
     out
 }
 
-/// A curl command that sends the same request; the license comes from
-/// `$LANGSMITH_LICENSE_KEY`, never from the command line itself.
+/// A shell pipeline that sends the same request with curl; the license comes
+/// from `$LANGSMITH_LICENSE_KEY` when it runs, and reaches curl on standard input.
 pub fn curl(prepared: &Prepared) -> String {
     let mut body = shell_quote(&prepared.text);
     if let Some(key) = &prepared.license {
@@ -87,9 +87,12 @@ pub fn curl(prepared: &Prepared) -> String {
             "\"'\"${LANGSMITH_LICENSE_KEY:?set LANGSMITH_LICENSE_KEY to your license key}\"'\"",
         );
     }
-    let mut command = String::new();
+    // The body reaches curl on standard input, from `printf`, a shell builtin:
+    // neither the body nor the expanded license is ever an argument of a process,
+    // which every user of the machine could read in `ps`.
+    let mut command = format!("printf '%s' {body} | \\\n  ");
     if prepared.gzip {
-        command.push_str(&format!("printf '%s' {body} | gzip -c | \\\n  "));
+        command.push_str("gzip -c | \\\n  ");
     }
     command.push_str(&format!(
         "curl --silent --show-error --request {} {}",
@@ -105,11 +108,7 @@ pub fn curl(prepared: &Prepared) -> String {
             shell_quote(&format!("{name}: {value}"))
         ));
     }
-    if prepared.gzip {
-        command.push_str(" \\\n  --data-binary @-\n");
-    } else {
-        command.push_str(&format!(" \\\n  --data-binary {body}\n"));
-    }
+    command.push_str(" \\\n  --data-binary @-\n");
     command
 }
 

@@ -15,8 +15,9 @@ use crate::resolve::Settings;
 use crate::secrets::Secret;
 use crate::validate::{self, Report, Severity};
 
-/// Input larger than this is refused.
-const MAX_INPUT_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// Input larger than this is refused (as received; its inflated size and JSON
+/// view have caps of their own, `decode::Limits`).
+const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
 
 /// One published sample's verdict, for `--all-samples`.
 #[derive(Debug, Serialize)]
@@ -70,13 +71,19 @@ pub fn run(args: &ValidateArgs, settings: &Settings, context: Context<'_>) -> Re
     let failing = |s: Severity| match args.deny {
         None => s == Severity::Error,
         Some(Deny::Warnings) => s <= Severity::Warning,
-        Some(Deny::Infos) => true,
+        Some(Deny::Infos) => s <= Severity::Info,
     };
-    Ok(if report.findings.iter().any(|f| failing(f.severity)) {
-        Exit::Findings
-    } else {
-        Exit::Success
-    })
+    let severities = [Severity::Error, Severity::Warning, Severity::Info];
+    Ok(
+        if severities
+            .into_iter()
+            .any(|s| failing(s) && report.count(s) > 0)
+        {
+            Exit::Findings
+        } else {
+            Exit::Success
+        },
+    )
 }
 
 fn human(report: &Report, name: &str, paint: Paint) -> String {
@@ -95,6 +102,17 @@ fn human(report: &Report, name: &str, paint: Paint) -> String {
         "{name}: {verdict} {} body ({errors} errors, {warnings} warnings, {infos} infos)\n",
         report.endpoint
     ));
+    let omitted = report.findings_omitted;
+    let omitted_total = omitted.errors + omitted.warnings + omitted.infos;
+    if omitted_total > 0 {
+        out.push_str(&format!(
+            "only the first {} findings are listed; {omitted_total} more were counted ({} errors, {} warnings, {} infos)\n",
+            report.findings.len(),
+            omitted.errors,
+            omitted.warnings,
+            omitted.infos
+        ));
+    }
     if let Some(decoder) = &report.decoder {
         out.push_str(&match &decoder.error {
             None => "opentelemetry-proto decodes it\n".to_string(),

@@ -155,6 +155,51 @@ pub(super) fn explain(err: &reqwest::Error, url: &Url, proxy: Option<&ProxyUse>)
     }
 }
 
+/// The answer's body stalled past `--timeout` or broke off after `read` bytes.
+pub(super) fn broken_body(err: &std::io::Error, url: &Url, read: usize) -> Fault {
+    let host = url.host_str().unwrap_or_default();
+    let timed_out = err.kind() == std::io::ErrorKind::TimedOut
+        || err.to_string().to_lowercase().contains("timed out")
+        || std::error::Error::source(err)
+            .and_then(|s| s.downcast_ref::<reqwest::Error>())
+            .is_some_and(reqwest::Error::is_timeout);
+    if timed_out {
+        Fault {
+            kind: FaultKind::Timeout,
+            message: format!("{host} sent the status, then no more of the answer within --timeout ({read} bytes of the body came)"),
+            hint: Some("the server or a proxy on the way stalled mid-answer; raise --timeout, or check the path".to_string()),
+        }
+    } else {
+        Fault {
+            kind: FaultKind::Exchange,
+            message: format!("the connection to {host} broke while the answer came ({read} bytes of the body came)"),
+            hint: Some("the server or a proxy on the way closed the connection mid-answer; the request may or may not have been processed".to_string()),
+        }
+    }
+}
+
+/// A proxy that answered 407: it wants credentials, or refused the ones given.
+pub(super) fn proxy_refused(response: &super::Response, proxy: Option<&ProxyUse>) -> Fault {
+    let scheme = response
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("proxy-authenticate"))
+        .map(|(_, v)| v.split_whitespace().next().unwrap_or_default().to_string());
+    let via = proxy
+        .map(|p| format!("{} ({})", p.shown(), p.from))
+        .unwrap_or_default();
+    Fault {
+        kind: FaultKind::Proxy,
+        message: format!(
+            "the proxy {via} answered 407 Proxy Authentication Required{}",
+            scheme
+                .map(|s| format!(": it asks for `{s}` credentials"))
+                .unwrap_or_default()
+        ),
+        hint: Some("give the proxy's credentials in its URL (http://user:password@host:port), or check them".to_string()),
+    }
+}
+
 /// The error's causes, outermost first, looking inside `io::Error` wrappers.
 fn causes(err: &reqwest::Error) -> Vec<String> {
     let mut out = Vec::new();

@@ -217,13 +217,53 @@ pub fn deliver(prepared: &Prepared, network: &Network) -> Result<Delivery> {
                 request = request.header(*name, value);
             }
         }
-        let result = request.send().and_then(read_response);
+        let result = request.send().map(|r| read_response(r, &prepared.url));
         let elapsed_ms = millis(attempt_start.elapsed());
         let last = attempts.len() as u32 >= network.retries;
         // Each arm records the attempt and says how it ends, or how long to wait
         // before the next try (only when the server cannot have processed it).
         let (outcome, response, failure, wait) = match result {
-            Ok(response) => {
+            Ok((response, Some(broken))) => {
+                // The status came, then the body stalled or broke off: the answer
+                // is not whole, whatever its status said.
+                attempts.push(Attempt {
+                    status: Some(response.status),
+                    error: Some(broken.message.clone()),
+                    elapsed_ms,
+                    retry_after_ms: None,
+                });
+                let outcome = if broken.kind == FaultKind::Timeout {
+                    Outcome::Timeout
+                } else {
+                    Outcome::NetworkError
+                };
+                return Ok(finish(
+                    attempts,
+                    Some(response),
+                    outcome,
+                    Some(broken),
+                    start,
+                    proxy,
+                ));
+            }
+            Ok((response, None)) if response.status == 407 && proxy.is_some() => {
+                attempts.push(Attempt {
+                    status: Some(407),
+                    error: None,
+                    elapsed_ms,
+                    retry_after_ms: None,
+                });
+                let fault = failure::proxy_refused(&response, proxy.as_ref());
+                return Ok(finish(
+                    attempts,
+                    Some(response),
+                    Outcome::NetworkError,
+                    Some(fault),
+                    start,
+                    proxy,
+                ));
+            }
+            Ok((response, None)) => {
                 attempts.push(Attempt {
                     status: Some(response.status),
                     error: None,
@@ -257,13 +297,15 @@ pub fn deliver(prepared: &Prepared, network: &Network) -> Result<Delivery> {
                 if err.is_timeout() {
                     return Ok(timed_out(attempts, Some(failure), start, proxy, network));
                 }
-                // Only a failure to connect proves the server never saw the payload.
-                let wait = (err.is_connect() && !last).then(|| backoff(attempts.len(), &mut rng));
+                // Only a failure to connect proves the server never saw the payload;
+                // a certificate that fails once fails every time.
+                let retryable = err.is_connect() && failure.kind != FaultKind::Tls;
+                let wait = (retryable && !last).then(|| backoff(attempts.len(), &mut rng));
                 (Outcome::NetworkError, None, Some(failure), wait)
             }
         };
         // A wait beyond --timeout (a long Retry-After) ends the send with this answer.
-        match wait.filter(|w| Instant::now() + *w < deadline) {
+        match wait.filter(|w| Instant::now().checked_add(*w).is_some_and(|t| t < deadline)) {
             Some(wait) => {
                 attempts.last_mut().expect("just pushed").retry_after_ms = Some(millis(wait));
                 std::thread::sleep(wait);
@@ -350,7 +392,10 @@ fn retry_after(response: &Response) -> Option<Duration> {
     )
 }
 
-fn read_response(response: reqwest::blocking::Response) -> reqwest::Result<Response> {
+/// The answer, and why its body is not whole when it is not (it stalled past
+/// `--timeout`, or the connection broke). A body past the limit is cut, and that
+/// is said, but it is whole as far as the exchange goes.
+fn read_response(response: reqwest::blocking::Response, url: &Url) -> (Response, Option<Fault>) {
     let status = response.status();
     let headers = response
         .headers()
@@ -363,21 +408,23 @@ fn read_response(response: reqwest::blocking::Response) -> reqwest::Result<Respo
         })
         .collect();
     let mut body = Vec::new();
-    // A body that breaks off halfway still carries the status: keep what came
-    // and report it as cut.
     let broken = response
         .take(MAX_RESPONSE_BYTES + 1)
         .read_to_end(&mut body)
-        .is_err();
-    let truncated = broken || body.len() as u64 > MAX_RESPONSE_BYTES;
+        .err()
+        .map(|e| failure::broken_body(&e, url, body.len()));
+    let truncated = broken.is_some() || body.len() as u64 > MAX_RESPONSE_BYTES;
     body.truncate(usize::try_from(MAX_RESPONSE_BYTES).unwrap_or(usize::MAX));
-    Ok(Response {
-        status: status.as_u16(),
-        reason: status.canonical_reason().unwrap_or("").to_string(),
-        headers,
-        body,
-        truncated,
-    })
+    (
+        Response {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+            headers,
+            body,
+            truncated,
+        },
+        broken,
+    )
 }
 
 #[cfg(test)]

@@ -64,15 +64,36 @@ pub struct Report {
     pub decoder: Option<Decoder>,
     /// Findings in document order, each with its pointer, line and column.
     pub findings: Vec<Diagnostic>,
+    /// Findings past the first 100,000, counted but not kept.
+    pub findings_omitted: Omitted,
+}
+
+/// Findings counted but not kept, by severity.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Omitted {
+    /// Errors.
+    pub errors: usize,
+    /// Warnings.
+    pub warnings: usize,
+    /// Infos.
+    pub infos: usize,
 }
 
 impl Report {
-    /// How many findings of a severity.
+    /// How many findings of a severity, the omitted ones included.
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .count()
+        let omitted = match severity {
+            Severity::Error => self.findings_omitted.errors,
+            Severity::Warning => self.findings_omitted.warnings,
+            Severity::Info => self.findings_omitted.infos,
+            Severity::Note => 0,
+        };
+        omitted
+            + self
+                .findings
+                .iter()
+                .filter(|f| f.severity == severity)
+                .count()
     }
 }
 
@@ -130,13 +151,19 @@ pub fn validate(
         Encoding::Json => locate(findings, body.json.as_bytes()),
         Encoding::Protobuf => findings.into_iter().map(|f| diagnostic(f, None)).collect(),
     };
+    let [errors, warnings, infos] = counts.omitted;
     Ok(Report {
         endpoint,
-        valid: !located.iter().any(|f| f.severity == Severity::Error),
+        valid: errors == 0 && !located.iter().any(|f| f.severity == Severity::Error),
         encoding: body.encoding,
         gzip: body.gzip,
         decoder,
         findings: located,
+        findings_omitted: Omitted {
+            errors,
+            warnings,
+            infos,
+        },
     })
 }
 
@@ -202,11 +229,10 @@ fn data_points(request: &ExportMetricsServiceRequest) -> usize {
         .sum()
 }
 
-/// Line and column for findings sorted by offset, in one pass over the text.
+/// Line and column for findings sorted by offset, in one pass over the text:
+/// both advance together, so a single-line body with many findings stays linear.
 fn locate(findings: Vec<Finding>, bytes: &[u8]) -> Vec<Diagnostic> {
-    let mut line = 1usize;
-    let mut line_start = 0usize;
-    let mut scanned = 0usize;
+    let (mut line, mut column, mut scanned) = (1usize, 1usize, 0usize);
     let mut out = Vec::with_capacity(findings.len());
     for finding in findings {
         let Some(offset) = finding.offset.map(|o| o.min(bytes.len())) else {
@@ -214,25 +240,24 @@ fn locate(findings: Vec<Finding>, bytes: &[u8]) -> Vec<Diagnostic> {
             continue;
         };
         if offset < scanned {
-            // Out of order (only when two findings share a spot): recount from the start.
+            // Out of order (the findings are sorted, so this does not happen): recount.
             let at = line_col(bytes, offset);
             out.push(diagnostic(finding, Some(at)));
             continue;
         }
-        for (i, &b) in bytes[scanned..offset].iter().enumerate() {
+        for &b in &bytes[scanned..offset] {
             if b == b'\n' {
                 line += 1;
-                line_start = scanned + i + 1;
+                column = 1;
+            } else if b & 0xC0 != 0x80 {
+                // Columns count characters: UTF-8 continuation bytes do not.
+                column += 1;
             }
         }
         scanned = offset;
-        let col = String::from_utf8_lossy(&bytes[line_start..offset])
-            .chars()
-            .count()
-            + 1;
         let at = (
             u32::try_from(line).unwrap_or(u32::MAX),
-            u32::try_from(col).unwrap_or(u32::MAX),
+            u32::try_from(column).unwrap_or(u32::MAX),
         );
         out.push(diagnostic(finding, Some(at)));
     }

@@ -72,11 +72,17 @@ struct Seen<'a> {
     to: Option<(time::OffsetDateTime, usize)>,
 }
 
+/// At most this many findings are kept; the rest are counted by severity. A real
+/// exporter's 50 MB body has about 40,000; a hostile one could have millions.
+pub const MAX_FINDINGS: usize = 100_000;
+
 /// What the walk saw besides findings.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Counts {
     /// Metric data points of every kind.
     pub data_points: usize,
+    /// Findings past [`MAX_FINDINGS`], not kept: errors, warnings, infos.
+    pub omitted: [usize; 3],
 }
 
 /// Walks `text` as a `root` message and returns the findings and counts.
@@ -189,6 +195,15 @@ impl<'a> Walker<'a> {
         message: String,
         hint: String,
     ) {
+        if self.findings.len() >= MAX_FINDINGS {
+            let index = match severity {
+                Severity::Error => 0,
+                Severity::Warning => 1,
+                Severity::Info | Severity::Note => 2,
+            };
+            self.counts.omitted[index] += 1;
+            return;
+        }
         let pointer = self.pointer(extra);
         self.findings.push(Finding {
             severity,
@@ -1061,30 +1076,28 @@ impl<'a> Walker<'a> {
             Kind::LogRecord => {
                 if let Some((n, at)) = seen.severity {
                     if (1..17).contains(&n) {
-                        let pointer = format!("{}/severityNumber", self.pointer(None));
-                        self.findings.push(Finding {
-                            severity: Severity::Warning,
-                            pointer,
-                            offset: Some(at),
-                            code: "log-not-error",
-                            message: format!("severity {n} is below ERROR (17), though LangSmith documents that only errors are exported to Beacon"),
-                            hint: "expect only records of severity 17 or more on this endpoint".to_string(),
-                        });
+                        self.push(
+                            Severity::Warning,
+                            at,
+                            Some("severityNumber"),
+                            "log-not-error",
+                            format!("severity {n} is below ERROR (17), though LangSmith documents that only errors are exported to Beacon"),
+                            "expect only records of severity 17 or more on this endpoint".to_string(),
+                        );
                     }
                 }
             }
             Kind::UsageSnapshot => {
                 if let (Some(from), Some((to, at))) = (seen.from, seen.to) {
                     if from >= to {
-                        let pointer = format!("{}/to_timestamp", self.pointer(None));
-                        self.findings.push(Finding {
-                            severity: Severity::Error,
-                            pointer,
-                            offset: Some(at),
-                            code: "window-backwards",
-                            message: "`to_timestamp` is not after `from_timestamp`".to_string(),
-                            hint: "a snapshot covers from_timestamp up to to_timestamp".to_string(),
-                        });
+                        self.push(
+                            Severity::Error,
+                            at,
+                            Some("to_timestamp"),
+                            "window-backwards",
+                            "`to_timestamp` is not after `from_timestamp`".to_string(),
+                            "a snapshot covers from_timestamp up to to_timestamp".to_string(),
+                        );
                     }
                 }
             }
@@ -1137,19 +1150,30 @@ fn unescape(raw: &str) -> std::result::Result<String, String> {
             Some('r') => out.push('\r'),
             Some('t') => out.push('\t'),
             Some('u') => {
+                // Exactly four hex digits (`from_str_radix` alone would take a sign).
                 let hex = |chars: &mut std::str::Chars<'_>| -> std::result::Result<u32, String> {
                     let code: String = chars.by_ref().take(4).collect();
+                    if code.len() != 4 || !code.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return Err("a \\u escape needs four hex digits".to_string());
+                    }
                     u32::from_str_radix(&code, 16).map_err(|_| "a bad \\u escape".to_string())
                 };
                 let first = hex(&mut chars)?;
-                let code = if (0xD800..0xDC00).contains(&first) {
-                    if chars.next() != Some('\\') || chars.next() != Some('u') {
+                let code = match first {
+                    0xD800..=0xDBFF => {
+                        if chars.next() != Some('\\') || chars.next() != Some('u') {
+                            return Err("a lone surrogate in a \\u escape".to_string());
+                        }
+                        let second = hex(&mut chars)?;
+                        if !(0xDC00..=0xDFFF).contains(&second) {
+                            return Err("a lone surrogate in a \\u escape".to_string());
+                        }
+                        0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+                    }
+                    0xDC00..=0xDFFF => {
                         return Err("a lone surrogate in a \\u escape".to_string());
                     }
-                    let second = hex(&mut chars)?;
-                    0x10000 + ((first - 0xD800) << 10) + (second.wrapping_sub(0xDC00) & 0x3FF)
-                } else {
-                    first
+                    code => code,
                 };
                 out.push(char::from_u32(code).ok_or("a bad \\u escape")?);
             }
@@ -1157,4 +1181,24 @@ fn unescape(raw: &str) -> std::result::Result<String, String> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape;
+
+    #[test]
+    fn escapes_are_strict_json() {
+        assert_eq!(unescape(r"a\u00e9\ud83d\ude00\n").unwrap(), "aé😀\n");
+        for bad in [
+            r"\u+12a",
+            r"\u12",
+            r"\ud800\u0041",
+            r"\udc00",
+            r"\ud800",
+            r"\x",
+        ] {
+            assert!(unescape(bad).is_err(), "{bad}");
+        }
+    }
 }
