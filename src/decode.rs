@@ -140,7 +140,9 @@ pub fn decode(
 
 fn gunzip(bytes: &[u8], limit: u64, name: &str) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
+    // Several gzip members one after another are one valid stream (RFC 1952);
+    // anything else after the last member is refused, not ignored.
+    flate2::read::MultiGzDecoder::new(bytes)
         .take(limit.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|e| {
@@ -447,48 +449,33 @@ mod tests {
         enc.write_all(&[b' '; 10_000]).unwrap();
         enc.write_all(b"{}").unwrap();
         let gz = enc.finish().unwrap();
-        let limits = Limits {
-            inflated: 20_000,
-            json: 1,
+        let json = |bytes: Vec<u8>, gzip: Gzip, inflated: u64| {
+            let limits = Limits { inflated, json: 1 };
+            decode(
+                bytes,
+                EndpointId::Verify,
+                Encoding::Json,
+                gzip,
+                &limits,
+                "b",
+            )
         };
-        let body = decode(
-            gz.clone(),
-            EndpointId::Verify,
-            Encoding::Json,
-            Gzip::Detect,
-            &limits,
-            "b",
-        )
-        .unwrap();
+        let body = json(gz.clone(), Gzip::Detect, 20_000).unwrap();
         assert!(body.gzip);
         assert_eq!(body.decoded_len, 10_002);
-        let small = Limits {
-            inflated: 100,
-            json: 1,
-        };
-        let err = decode(
-            gz,
-            EndpointId::Verify,
-            Encoding::Json,
-            Gzip::Detect,
-            &small,
-            "b",
-        )
-        .unwrap_err();
+        let err = json(gz.clone(), Gzip::Detect, 100).unwrap_err();
         assert!(
             err.to_string().contains("inflates to more than 100 bytes"),
             "{err}"
         );
-        let err = decode(
-            b"{}".to_vec(),
-            EndpointId::Verify,
-            Encoding::Json,
-            Gzip::Required,
-            &limits,
-            "b",
-        )
-        .unwrap_err();
+        let err = json(b"{}".to_vec(), Gzip::Required, 100).unwrap_err();
         assert!(err.to_string().contains("not gzip-compressed"), "{err}");
+        // Garbage after the stream is refused; a second member is read too.
+        let garbage = [&gz[..], b"trailing garbage"].concat();
+        let err = json(garbage, Gzip::Detect, 20_000).unwrap_err();
+        assert!(err.to_string().contains("not valid gzip"), "{err}");
+        let twice = json([&gz[..], &gz[..]].concat(), Gzip::Detect, 40_000).unwrap();
+        assert_eq!(twice.decoded_len, 20_004);
     }
 
     /// Every real protobuf body of the exporter corpus: the streamed JSON is the
