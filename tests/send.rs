@@ -434,6 +434,86 @@ fn https_with_a_self_signed_certificate_fails_without_cacert_and_passes_with_it(
 }
 
 #[test]
+fn an_openssl_self_signed_certificate_given_with_cacert_is_pinned() {
+    let setup = setup();
+    let cacert = |pki: &TestPki, name: &str| {
+        let path = setup.dir.path().join(name);
+        std::fs::write(&path, &pki.ca_pem).unwrap();
+        path
+    };
+    // The common way, CA:TRUE: curl accepts it with --cacert; so does beacon-cli.
+    let pki = TestPki::openssl(setup.dir.path(), &["localhost", "127.0.0.1"]);
+    let server = TestServer::start_tls(pki.server.clone(), |_, r| documented(r));
+    let pinned = cacert(&pki, "openssl.pem");
+    let url = server.https_url();
+    let (out, report) = send(
+        &setup,
+        &[
+            "verify",
+            "--url",
+            &url,
+            "--cacert",
+            pinned.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(report.outcome, "ok");
+    let (out, report) = send(&setup, &["verify", "--url", &url], &[]);
+    assert_eq!(out.code, 6, "without it: unknown authority");
+    assert_eq!(
+        report.attempts.len(),
+        1,
+        "certificate failures are not retried"
+    );
+
+    // Pinned, but for another name: refused, in plain words.
+    let other = TestPki::openssl(setup.dir.path(), &["other.example"]);
+    let server = TestServer::start_tls(other.server.clone(), |_, r| documented(r));
+    let pinned = cacert(&other, "other.pem");
+    let (out, report) = send(
+        &setup,
+        &[
+            "verify",
+            "--url",
+            &server.https_url(),
+            "--cacert",
+            pinned.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 6);
+    assert!(
+        report.error.unwrap().contains("not valid for that name"),
+        "{}",
+        out.stderr
+    );
+    assert!(server.requests().is_empty());
+
+    // Pinned, but expired: refused.
+    let expired = TestPki::expired();
+    let server = TestServer::start_tls(expired.server.clone(), |_, r| documented(r));
+    let pinned = cacert(&expired, "expired.pem");
+    let (out, report) = send(
+        &setup,
+        &[
+            "verify",
+            "--url",
+            &server.https_url(),
+            "--cacert",
+            pinned.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 6);
+    assert!(
+        report.error.unwrap().contains("has expired"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn https_with_a_private_ca_fails_without_cacert_and_passes_with_it() {
     let setup = setup();
     let pki = TestPki::new();

@@ -77,6 +77,12 @@ pub(super) fn explain(err: &reqwest::Error, url: &Url, proxy: Option<&ProxyUse>)
             format!("the certificate of {target} is signed by an unknown authority"),
             Some("pass --cacert with your proxy's or server's CA bundle (PEM); --insecure skips the check, for tests only".to_string()),
         )
+    } else if text.contains("causedasendentity") || text.contains("ca used as end entity") {
+        (
+            FaultKind::Tls,
+            format!("the certificate of {target} is a CA certificate used as a server certificate, as `openssl req -x509` makes them"),
+            Some("give that exact certificate with --cacert to pin it (its name and dates are still checked)".to_string()),
+        )
     } else if text.contains("notvalidforname")
         || text.contains("not valid for name")
         || text.contains("certificate is not valid for")

@@ -6,6 +6,7 @@
 //! `proxy` chooses the proxy; `failure` explains a failed attempt as a typed kind.
 
 mod failure;
+mod pinned;
 mod proxy;
 
 use std::io::Read;
@@ -171,21 +172,25 @@ fn client(
     }
     if !tls_on_the_way {
         builder = builder.tls_certs_only(Vec::new());
-    } else if let Some(ca) = &network.ca {
-        let certs = reqwest::Certificate::from_pem_bundle(&ca.pem)
-            .ok()
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| {
-                Failure::input(format!(
-                    "`{}` from {} holds no PEM certificate",
-                    ca.name, ca.from
-                ))
-                .hint("give a PEM file with -----BEGIN CERTIFICATE----- blocks")
-            })?;
-        builder = builder.tls_certs_merge(certs);
-    }
-    if network.insecure {
+    } else if network.insecure {
         builder = builder.tls_danger_accept_invalid_certs(true);
+    } else if let Some(ca) = &network.ca {
+        use rustls::pki_types::pem::PemObject;
+        let certs: Vec<rustls::pki_types::CertificateDer<'static>> =
+            rustls::pki_types::CertificateDer::pem_slice_iter(&ca.pem)
+                .filter_map(std::result::Result::ok)
+                .collect();
+        if certs.is_empty() {
+            return Err(Failure::input(format!(
+                "`{}` from {} holds no PEM certificate",
+                ca.name, ca.from
+            ))
+            .hint("give a PEM file with -----BEGIN CERTIFICATE----- blocks")
+            .into());
+        }
+        let config =
+            pinned::client_config(certs).context("cannot set up TLS with the CA bundle")?;
+        builder = builder.tls_backend_preconfigured(config);
     }
     builder.build().context("cannot set up the HTTP client")
 }

@@ -261,20 +261,95 @@ impl TestPki {
     }
 }
 
+impl TestPki {
+    /// A self-signed certificate made as users make them:
+    /// `openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=... -addext subjectAltName=...`,
+    /// which marks it `CA:TRUE`. `names` are DNS names or IP addresses.
+    pub fn openssl(dir: &std::path::Path, names: &[&str]) -> Self {
+        use rustls::pki_types::pem::PemObject;
+        let san: Vec<String> = names
+            .iter()
+            .map(|n| {
+                if n.parse::<std::net::IpAddr>().is_ok() {
+                    format!("IP:{n}")
+                } else {
+                    format!("DNS:{n}")
+                }
+            })
+            .collect();
+        let (cert, key) = (dir.join("openssl-cert.pem"), dir.join("openssl-key.pem"));
+        let status = std::process::Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .args(["-subj", &format!("/CN={}", names[0])])
+            .args(["-addext", &format!("subjectAltName={}", san.join(","))])
+            .output()
+            .expect("openssl runs");
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        let text = std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-in"])
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&text.stdout).contains("CA:TRUE"),
+            "openssl req -x509 marks it a CA, as users get it"
+        );
+        let chain = vec![rustls::pki_types::CertificateDer::from_pem_file(&cert).unwrap()];
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&key).unwrap();
+        Self {
+            ca_pem: std::fs::read_to_string(&cert).unwrap(),
+            server: server_config_with(chain, key),
+        }
+    }
+
+    /// A self-signed `CA:TRUE` certificate for 127.0.0.1 whose dates are past.
+    pub fn expired() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        Self {
+            ca_pem: cert.pem(),
+            server: server_config(vec![cert.der().clone()], &key),
+        }
+    }
+}
+
 /// A TLS server configuration presenting `chain`, with `key`.
 fn server_config(
     chain: Vec<rustls::pki_types::CertificateDer<'static>>,
     key: &rcgen::KeyPair,
+) -> Arc<rustls::ServerConfig> {
+    server_config_with(
+        chain,
+        rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+}
+
+fn server_config_with(
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
 ) -> Arc<rustls::ServerConfig> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(
-            chain,
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
+        .with_single_cert(chain, key)
         .unwrap();
     Arc::new(config)
 }
