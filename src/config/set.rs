@@ -9,6 +9,12 @@ use super::yaml::{Entry, Node, Pos, Value};
 
 /// The highest list index `--set` accepts, so `a[99999999]=x` cannot exhaust memory.
 const MAX_INDEX: usize = 10_000;
+/// The most list items one key may create, all its indexes together: each index
+/// is capped, and `a[10000][10000]...` must not multiply them (35 KB of argument
+/// made 2.3 GB).
+const MAX_CREATED_ITEMS: usize = 100_000;
+/// The deepest key `--set` accepts, as the values reader nests at most this deep.
+const MAX_SEGMENTS: usize = 128;
 
 #[derive(Debug, PartialEq)]
 enum Segment {
@@ -32,7 +38,13 @@ pub fn apply(root: &mut Node, expr: &str, typed: bool, source: usize) -> Result<
     for assignment in split_unescaped(expr, ',') {
         let (key, value) = split_once_unescaped(&assignment, '=');
         let Some(value) = value else {
-            return Err(format!("`{key}` has no `=VALUE`"));
+            // Without `=` the text may be `key:secret`: name only its key part.
+            let shown: String = key
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "._-[]".contains(*c))
+                .collect();
+            let cut = if shown.len() < key.len() { "…" } else { "" };
+            return Err(format!("`{shown}{cut}` has no `=VALUE`"));
         };
         let path = parse_key(&key)?;
         let pos = Pos::flag(source);
@@ -160,6 +172,25 @@ fn parse_key(key: &str) -> Result<Vec<Segment>, String> {
         segments.push(Segment::Key(current));
     } else if segments.is_empty() || key.ends_with('.') {
         return Err(format!("`{key}` has an empty key segment"));
+    }
+    if segments.len() > MAX_SEGMENTS {
+        return Err(format!(
+            "`{}…` nests deeper than {MAX_SEGMENTS} levels",
+            key.chars().take(40).collect::<String>()
+        ));
+    }
+    let created: usize = segments
+        .iter()
+        .map(|s| match s {
+            Segment::Index(i) => i + 1,
+            Segment::Key(_) => 0,
+        })
+        .sum();
+    if created > MAX_CREATED_ITEMS {
+        return Err(format!(
+            "`{}…` would create {created} list items, above the limit of {MAX_CREATED_ITEMS}",
+            key.chars().take(40).collect::<String>()
+        ));
     }
     Ok(segments)
 }
@@ -346,6 +377,11 @@ mod tests {
             ("a[x]=secret", "not a number"),
             ("a[99999999]=secret", "above the limit"),
             ("a[1=secret", "unclosed"),
+            (
+                "a[10000][10000][10000][10000][10000][10000][10000][10000][10000][10000][10000]=secret",
+                "would create 110011 list items",
+            ),
+            ("key:secret", "`key…` has no `=VALUE`"),
             ("=secret", "empty key segment"),
         ] {
             let err = apply(&mut empty(), expr, true, 0).unwrap_err();
