@@ -6,13 +6,14 @@ use clap::Parser;
 
 use beacon_cli::cli::Cli;
 use beacon_cli::commands;
-use beacon_cli::output::{Output, Paint};
+use beacon_cli::output::{Output, Paint, Widths};
 use beacon_cli::resolve::Environment;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let env = Environment::capture();
-    let out = Output::new(Paint::new(cli.global.color, env.get("NO_COLOR").is_some()));
+    let paint = Paint::new(cli.global.color, env.get("NO_COLOR").is_some());
+    let out = Output::new(paint, Widths::detect(env.get("COLUMNS")));
     let exit = match commands::run(&cli, &env, &out) {
         Ok(exit) => exit,
         Err(err) => out.fail(&err),

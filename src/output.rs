@@ -10,7 +10,9 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{
+    Attribute, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets,
+};
 use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -62,12 +64,22 @@ impl Paint {
         self.enabled
     }
 
+    /// The text styled line by line, so no style is left open across a line
+    /// break (a wrapped note, a table cell).
     fn style(self, text: &str, style: anstyle::Style) -> String {
-        if self.enabled {
-            format!("{}{text}{}", style.render(), style.render_reset())
-        } else {
-            text.to_string()
+        if !self.enabled {
+            return text.to_string();
         }
+        text.split('\n')
+            .map(|line| {
+                if line.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}{line}{}", style.render(), style.render_reset())
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Green: something off, or good news.
@@ -105,6 +117,107 @@ impl Paint {
     }
 }
 
+/// The tone of a table cell: its colour when colour is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// No colour.
+    Plain,
+    /// Green: something off, or good news.
+    Good,
+    /// Yellow: a warning, something on by default.
+    Warn,
+    /// Red: an error, something that always leaves.
+    Bad,
+    /// Bold.
+    Bold,
+}
+
+/// A table's data, laid out by [`Output::grid`] to fit the width.
+#[derive(Debug, Default)]
+pub struct Grid {
+    /// The column titles.
+    pub header: Vec<&'static str>,
+    /// The rows: text and tone per cell.
+    pub rows: Vec<Vec<(String, Tone)>>,
+    /// When the table does not fit: how many leading columns share a row's first
+    /// line; the others go on lines of their own below it.
+    inline: usize,
+    /// Columns shown on a line of their own without their title (a URL).
+    bare: Vec<usize>,
+    /// Whether the titled cells below the first line share one wrapped line.
+    packed: bool,
+}
+
+impl Grid {
+    /// A grid with these column titles.
+    pub fn new(header: &[&'static str]) -> Self {
+        Self {
+            header: header.to_vec(),
+            rows: Vec::new(),
+            inline: 1,
+            bare: Vec::new(),
+            packed: false,
+        }
+    }
+
+    /// When the table does not fit, the titled cells of a row share one wrapped
+    /// line (`metrics: off  traces: on`), for short values.
+    pub fn packed(mut self) -> Self {
+        self.packed = true;
+        self
+    }
+
+    /// How rows stack when the table does not fit: `inline` leading columns on
+    /// the first line, the `bare` columns below it without their titles.
+    pub fn stacking(mut self, inline: usize, bare: &[usize]) -> Self {
+        self.inline = inline.max(1);
+        self.bare = bare.to_vec();
+        self
+    }
+
+    /// Adds a row.
+    pub fn row(&mut self, cells: Vec<(String, Tone)>) {
+        self.rows.push(cells);
+    }
+}
+
+/// The widths output may use, decided once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Widths {
+    /// Standard output: the terminal's; when it reports none or 0 (as under CI
+    /// runners and `docker -t`), `$COLUMNS`; else 100. Off a terminal, `$COLUMNS`
+    /// when set, else no limit.
+    pub stdout: Option<usize>,
+    /// Standard error: the same when it is a terminal; else no limit, so each
+    /// diagnostic stays one line a script can match.
+    pub stderr: Option<usize>,
+}
+
+impl Widths {
+    /// Reads the terminals and `$COLUMNS`.
+    pub fn detect(columns: Option<&str>) -> Self {
+        let columns = columns
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|c| *c > 0);
+        let terminal = |size: Option<(terminal_size::Width, terminal_size::Height)>| {
+            let width = size
+                .map(|(terminal_size::Width(w), _)| usize::from(w))
+                .filter(|w| *w > 0);
+            width.or(columns).unwrap_or(100)
+        };
+        Self {
+            stdout: if std::io::stdout().is_terminal() {
+                Some(terminal(terminal_size::terminal_size_of(std::io::stdout())))
+            } else {
+                columns
+            },
+            stderr: std::io::stderr()
+                .is_terminal()
+                .then(|| terminal(terminal_size::terminal_size_of(std::io::stderr()))),
+        }
+    }
+}
+
 /// How a diagnostic is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -115,17 +228,21 @@ pub enum Style {
     Report,
 }
 
-/// A diagnostic as text for people, in one of the two layouts.
-pub fn render(diagnostic: &Diagnostic, style: Style, paint: Paint) -> String {
+/// A diagnostic as text for people, in one of the two layouts; prose is wrapped
+/// with `wrap` (the corrected YAML in a hint is never touched).
+fn render(
+    diagnostic: &Diagnostic,
+    style: Style,
+    paint: Paint,
+    wrap: impl Fn(&str, &str, &str) -> String,
+) -> String {
     let label = match style {
         Style::Line => diagnostic.severity.as_str().to_string(),
         Style::Report => format!("{}[{}]", diagnostic.severity.as_str(), diagnostic.code),
     };
-    let mut out = format!(
-        "{} {}\n",
-        paint.severity(diagnostic.severity, &format!("{label}:")),
-        diagnostic.message
-    );
+    let label = paint.severity(diagnostic.severity, &format!("{label}:"));
+    let mut out = wrap(&diagnostic.message, &format!("{label} "), "  ");
+    out.push('\n');
     let (indent, rest) = match style {
         Style::Line => ("", "  "),
         Style::Report => ("  ", "      "),
@@ -138,7 +255,9 @@ pub fn render(diagnostic: &Diagnostic, style: Style, paint: Paint) -> String {
     if let Some(hint) = &diagnostic.hint {
         let mut lines = hint.lines();
         if let Some(first) = lines.next() {
-            out.push_str(&format!("{indent}{} {first}\n", paint.good("hint:")));
+            let label = format!("{indent}{} ", paint.good("hint:"));
+            out.push_str(&wrap(first, &label, rest));
+            out.push('\n');
         }
         for line in lines {
             out.push_str(&format!("{rest}{line}\n"));
@@ -152,14 +271,18 @@ pub fn render(diagnostic: &Diagnostic, style: Style, paint: Paint) -> String {
 #[derive(Debug)]
 pub struct Output {
     paint: Paint,
+    width: Option<usize>,
+    err_width: Option<usize>,
     redactor: Redactor,
 }
 
 impl Output {
-    /// The boundary, with colour decided.
-    pub fn new(paint: Paint) -> Self {
+    /// The boundary, with colour and widths decided.
+    pub fn new(paint: Paint, widths: Widths) -> Self {
         Self {
             paint,
+            width: widths.stdout,
+            err_width: widths.stderr,
             redactor: Redactor::new(),
         }
     }
@@ -167,6 +290,144 @@ impl Output {
     /// Colour for standard output.
     pub fn paint(&self) -> Paint {
         self.paint
+    }
+
+    /// The width output may use, when it is limited.
+    pub fn width(&self) -> Option<usize> {
+        self.width
+    }
+
+    /// Prose wrapped to the width: the first line starts with `first`, the others
+    /// with `rest`. Lines are wrapped at spaces only: a URL or a key is never cut.
+    pub fn wrap(&self, text: &str, first: &str, rest: &str) -> String {
+        wrap_to(self.width, text, first, rest)
+    }
+
+    /// A grid as a table that fits the width, or, when even the table's narrowest
+    /// layout does not fit, as one block per row (the first cell as its title,
+    /// then each other cell under its column's name): readable at any width, and
+    /// never a word cut in two.
+    pub fn grid(&self, grid: &Grid) -> String {
+        let columns = grid.header.len();
+        // The narrowest a column can be: its longest word.
+        let longest_word = |text: &str| {
+            text.split_whitespace()
+                .map(display_width)
+                .max()
+                .unwrap_or(0)
+        };
+        let floors: Vec<usize> = (0..columns)
+            .map(|c| {
+                grid.rows
+                    .iter()
+                    .map(|r| r.get(c).map_or(0, |(t, _)| longest_word(t)))
+                    .chain([longest_word(grid.header[c])])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        // Each column: its floor, a space each side, and one border.
+        let narrowest = floors.iter().sum::<usize>() + 3 * columns + 1;
+        if self.width.is_some_and(|w| w < narrowest) {
+            return self.stacked(grid);
+        }
+        let mut table = Table::new();
+        table
+            .load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(grid.header.iter().copied());
+        if self.paint.enabled() {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        if let Some(width) = self.width {
+            table.set_width(u16::try_from(width).unwrap_or(u16::MAX));
+        }
+        // A column's width counts its padding, one space each side.
+        table.set_constraints(floors.iter().map(|f| {
+            ColumnConstraint::LowerBoundary(Width::Fixed(u16::try_from(f + 2).unwrap_or(u16::MAX)))
+        }));
+        for row in &grid.rows {
+            table.add_row(row.iter().map(|(text, tone)| self.cell(text, *tone)));
+        }
+        format!("{table}\n")
+    }
+
+    fn cell(&self, text: &str, tone: Tone) -> Cell {
+        let cell = Cell::new(text);
+        match tone {
+            Tone::Plain => cell,
+            Tone::Good => cell.fg(Color::Green),
+            Tone::Warn => cell.fg(Color::Yellow).add_attribute(Attribute::Bold),
+            Tone::Bad => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+            Tone::Bold => cell.add_attribute(Attribute::Bold),
+        }
+    }
+
+    fn stacked(&self, grid: &Grid) -> String {
+        // The first line of each row: the inline cells, each padded to its column.
+        let inline = grid.inline.min(grid.header.len());
+        let pads: Vec<usize> = (0..inline)
+            .map(|c| {
+                grid.rows
+                    .iter()
+                    .map(|r| r.get(c).map_or(0, |(t, _)| display_width(t)))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        for row in &grid.rows {
+            let title: Vec<String> = row
+                .iter()
+                .take(inline)
+                .zip(&pads)
+                .map(|((text, tone), pad)| {
+                    let padding = " ".repeat(pad.saturating_sub(display_width(text)));
+                    format!("{}{padding}", self.toned(text, *tone))
+                })
+                .collect();
+            out.push_str(title.join("  ").trim_end());
+            out.push('\n');
+            if grid.packed {
+                let pairs: Vec<String> = row
+                    .iter()
+                    .enumerate()
+                    .skip(inline)
+                    .map(|(column, (text, tone))| {
+                        format!("{}: {}", grid.header[column], self.toned(text, *tone))
+                    })
+                    .collect();
+                out.push_str(&self.wrap(&pairs.join("  "), "  ", "  "));
+                out.push('\n');
+                continue;
+            }
+            for (column, (text, tone)) in row.iter().enumerate().skip(inline) {
+                let label = if grid.bare.contains(&column) {
+                    "  ".to_string()
+                } else {
+                    format!("  {}: ", grid.header[column])
+                };
+                let wrapped = self.wrap(text, &label, "      ");
+                let value = wrapped.strip_prefix(label.as_str()).unwrap_or(&wrapped);
+                out.push_str(&label);
+                out.push_str(&self.toned(value, *tone));
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    fn toned(&self, text: &str, tone: Tone) -> String {
+        let paint = self.paint;
+        match tone {
+            Tone::Plain => text.to_string(),
+            Tone::Good => paint.good(text),
+            Tone::Warn => paint.warn(text),
+            Tone::Bad => paint.bad(text),
+            Tone::Bold => paint.bold(text),
+        }
     }
 
     /// From now on, `secret` is hidden from everything written.
@@ -207,29 +468,47 @@ impl Output {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }
 
-    /// A diagnostic on standard error, never coloured.
+    /// A diagnostic on standard error, never coloured: one line a script can
+    /// match, wrapped only when standard error is a terminal.
     pub fn diagnostic(&self, diagnostic: &Diagnostic) {
-        self.eprint(&render(diagnostic, Style::Line, Paint { enabled: false }));
+        self.eprint(&render(
+            diagnostic,
+            Style::Line,
+            Paint { enabled: false },
+            |text, first, _| wrap_to(self.err_width, text, first, "  "),
+        ));
+    }
+
+    /// A diagnostic inside a report on standard output, wrapped to the width.
+    pub fn report(&self, diagnostic: &Diagnostic) -> String {
+        render(
+            diagnostic,
+            Style::Report,
+            self.paint,
+            |text, first, rest| self.wrap(text, first, rest),
+        )
     }
 
     /// A `note:` line on standard error.
     pub fn note(&self, text: &str) {
-        self.eprint(&format!("note: {text}\n"));
+        self.labelled("note", text);
     }
 
     /// A `warning:` line on standard error.
     pub fn warn(&self, text: &str) {
-        self.eprint(&format!("warning: {text}\n"));
+        self.labelled("warning", text);
     }
 
     /// A `hint:` line on standard error.
     pub fn hint(&self, text: &str) {
-        self.eprint(&format!("hint: {text}\n"));
+        self.labelled("hint", text);
     }
 
-    /// A free-form line on standard error under a label (`request:`, `response:`).
+    /// A line on standard error under a label (`request:`, `response:`), wrapped
+    /// only when standard error is a terminal.
     pub fn labelled(&self, label: &str, text: &str) {
-        self.eprint(&format!("{label}: {text}\n"));
+        let line = wrap_to(self.err_width, text, &format!("{label}: "), "  ");
+        self.eprint(&format!("{line}\n"));
     }
 
     /// Reports an error that ended the run and returns how the run ends: the only
@@ -240,26 +519,47 @@ impl Output {
             return Exit::Success;
         }
         let (exit, hint) = error::exit_for(err);
-        let mut text = format!("error: {err}\n");
+        let line =
+            |label: &str, text: &str| format!("{}\n", wrap_to(self.err_width, text, label, "  "));
+        let mut text = line("error: ", &err.to_string());
         for cause in err.chain().skip(1) {
-            text.push_str(&format!("  caused by: {cause}\n"));
+            text.push_str(&line("  caused by: ", &cause.to_string()));
         }
         if let Some(hint) = hint {
-            text.push_str(&format!("hint: {hint}\n"));
+            text.push_str(&line("hint: ", hint));
         }
         self.eprint(&text);
         exit
     }
 }
 
-/// A table in the house style, wrapped to the terminal's width when there is one.
-pub fn table(header: &[&str]) -> Table {
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header.iter().copied());
-    table
+/// Prose wrapped to `width` at spaces only (a URL or a key is never cut); the
+/// first line starts with `first`, the others with `rest`.
+fn wrap_to(width: Option<usize>, text: &str, first: &str, rest: &str) -> String {
+    let Some(width) = width else {
+        return format!("{first}{text}");
+    };
+    // A label and a first word that cannot share the line: the label alone.
+    let first_word = text.split_whitespace().next().map_or(0, display_width);
+    if display_width(first) + first_word > width && !first.trim().is_empty() {
+        return format!(
+            "{}\n{}",
+            first.trim_end(),
+            wrap_to(Some(width), text, rest, rest)
+        );
+    }
+    let options = textwrap::Options::new(width.max(20))
+        .initial_indent(first)
+        .subsequent_indent(rest)
+        .break_words(false)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    textwrap::fill(text, options)
+}
+
+/// The columns a text takes on a terminal.
+fn display_width(text: &str) -> usize {
+    textwrap::core::display_width(text)
 }
 
 /// Serialises data for `--output json` (pretty, with a final newline).

@@ -32,6 +32,7 @@ pub const VARIABLES: &[&str] = &[
     "BEACON_URL",
     "SSL_CERT_FILE",
     "NO_COLOR",
+    "COLUMNS",
     "https_proxy",
     "HTTPS_PROXY",
     "http_proxy",

@@ -1,7 +1,6 @@
 //! `payloads`: the endpoints and the bodies LangSmith documents for them.
 
 use anyhow::Result;
-use comfy_table::Cell;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -10,7 +9,7 @@ use crate::cli::PayloadsArgs;
 use crate::egress::Report;
 use crate::endpoints::{Class, Defect, EndpointId, RESPONSE_DEFECT};
 use crate::error::{Exit, Failure};
-use crate::output::{self, Format};
+use crate::output::{self, Format, Grid, Tone};
 use crate::payload::{Synthesizer, strip_jsonc_comments};
 use crate::request::sample_defects;
 use crate::resolve::Settings;
@@ -129,7 +128,7 @@ fn listing(
     context: Context<'_>,
 ) -> String {
     let paint = context.out.paint();
-    let mut table = output::table(&[
+    let mut grid = Grid::new(&[
         "endpoint",
         "method",
         "url",
@@ -137,34 +136,30 @@ fn listing(
         "on",
         "documented since",
         "response",
-    ]);
+    ])
+    .stacking(2, &[2]);
     for &id in chosen {
         let endpoint = id.spec();
         let on = if report.endpoint(id).enabled {
-            paint.warn("on")
+            ("on".to_string(), Tone::Warn)
         } else {
-            paint.good("off")
+            ("off".to_string(), Tone::Good)
         };
-        table.add_row(vec![
-            Cell::new(id),
-            Cell::new(endpoint.method),
-            Cell::new(shown_url(report, id)),
-            Cell::new(endpoint.class.as_str()),
-            Cell::new(on),
-            Cell::new(endpoint.documented_since),
-            Cell::new(endpoint.response_note),
+        grid.row(vec![
+            (id.to_string(), Tone::Plain),
+            (endpoint.method.to_string(), Tone::Plain),
+            (shown_url(report, id), Tone::Plain),
+            (endpoint.class.as_str().to_string(), Tone::Plain),
+            on,
+            (endpoint.documented_since.to_string(), Tone::Plain),
+            (endpoint.response_note.to_string(), Tone::Plain),
         ]);
     }
-    let mut out = format!("{table}\n");
+    let mut out = context.out.grid(&grid);
     for (&id, body) in chosen.iter().zip(bodies) {
-        out.push_str(&format!(
-            "\n{}\n{body}",
-            paint.bold(&format!(
-                "# {id} {} {}",
-                id.spec().method,
-                shown_url(report, id)
-            ))
-        ));
+        let heading = format!("# {id} {} {}", id.spec().method, shown_url(report, id));
+        let heading = context.out.wrap(&heading, "", "  ");
+        out.push_str(&format!("\n{}\n{body}", paint.bold(&heading)));
         if !body.ends_with('\n') {
             out.push('\n');
         }

@@ -1,7 +1,6 @@
 //! `show-config`: the report of what the values send to Beacon.
 
 use anyhow::Result;
-use comfy_table::Cell;
 
 use super::{Context, resolved};
 use crate::cli::ShowConfigArgs;
@@ -10,7 +9,7 @@ use crate::egress::workloads::{self, State};
 use crate::egress::{DecidedBy, LicenseSource, Report};
 use crate::endpoints::EndpointId;
 use crate::error::Exit;
-use crate::output::{self, Paint, Style};
+use crate::output::{self, Grid, Output, Tone};
 use crate::resolve::Settings;
 
 /// Runs `show-config`.
@@ -18,7 +17,7 @@ pub fn run(args: &ShowConfigArgs, settings: &Settings, context: Context<'_>) -> 
     let report = &resolved(&settings.loaded, "values")?.report;
     let text = match output::machine(context.global.output, report)? {
         Some(text) => text,
-        None => render(report, context.out.paint()),
+        None => render(report, context.out),
     };
     context.out.print(&text)?;
     Ok(
@@ -47,11 +46,14 @@ fn decided_cell(decided: &DecidedBy) -> String {
     }
 }
 
-/// The human report: a header, the endpoint table, then warnings and notes.
-pub fn render(report: &Report, paint: Paint) -> String {
-    let mut out = String::new();
-    let line = |out: &mut String, label: &str, text: &str| {
-        out.push_str(&format!("{} {text}\n", paint.bold(&format!("{label:<8}"))));
+/// The human report: a header, the endpoint table, then errors, warnings and notes.
+pub fn render(report: &Report, out: &Output) -> String {
+    let paint = out.paint();
+    let mut text = String::new();
+    let line = |text: &mut String, label: &str, value: &str| {
+        let label = paint.bold(&format!("{label:<8}"));
+        text.push_str(&out.wrap(value, &format!("{label} "), "         "));
+        text.push('\n');
     };
 
     let manifests = report
@@ -59,19 +61,19 @@ pub fn render(report: &Report, paint: Paint) -> String {
         .iter()
         .any(|s| s.kind == SourceKind::Manifests);
     line(
-        &mut out,
+        &mut text,
         if manifests { "read" } else { "values" },
         &sources_line(report),
     );
     if !report.renders {
         line(
-            &mut out,
+            &mut text,
             "renders",
             &paint.bad("NO: Helm refuses these values (see the errors below); nothing is installed as they stand"),
         );
     }
     line(
-        &mut out,
+        &mut text,
         "beacon",
         &format!(
             "{}  ({})",
@@ -98,7 +100,7 @@ pub fn render(report: &Report, paint: Paint) -> String {
                 .unwrap_or_default()
         ),
     };
-    line(&mut out, "license", &license);
+    line(&mut text, "license", &license);
     let proxy = if report.proxy.is_empty() && manifests {
         "none in any workload (pods connect directly)".to_string()
     } else if report.proxy.is_empty() {
@@ -111,7 +113,7 @@ pub fn render(report: &Report, paint: Paint) -> String {
             .collect::<Vec<_>>()
             .join("  ")
     };
-    line(&mut out, "proxy", &proxy);
+    line(&mut text, "proxy", &proxy);
     let engine = if report.engine.enabled {
         paint.warn(&format!(
             "on: also calls {}",
@@ -124,51 +126,71 @@ pub fn render(report: &Report, paint: Paint) -> String {
     } else {
         format!("off ({})", place(&report.engine.decided_by))
     };
-    line(&mut out, "engine", &engine);
-    out.push('\n');
+    line(&mut text, "engine", &engine);
+    text.push('\n');
 
-    let mut table = output::table(&[
-        "endpoint",
-        "on",
-        "class",
-        "can turn off",
-        "url",
-        "decided by",
-    ]);
+    let mut grid =
+        Grid::new(&["endpoint", "on", "class", "need", "url", "decided by"]).stacking(4, &[4]);
     for endpoint in &report.endpoints {
-        let state = match (endpoint.enabled, endpoint.certain) {
-            (true, true) if endpoint.required => paint.bad("on"),
-            (true, true) => paint.warn("on"),
-            (true, false) => paint.warn("on?"),
-            (false, true) => paint.good("off"),
-            (false, false) => paint.good("off?"),
+        let (state, tone) = match (endpoint.enabled, endpoint.certain) {
+            (true, true) if endpoint.required => ("on", Tone::Bad),
+            (true, true) => ("on", Tone::Warn),
+            (true, false) => ("on?", Tone::Warn),
+            (false, true) => ("off", Tone::Good),
+            (false, false) => ("off?", Tone::Good),
         };
-        table.add_row(vec![
-            Cell::new(endpoint.id),
-            Cell::new(state),
-            Cell::new(endpoint.class.as_str()),
-            Cell::new(if endpoint.required { "no" } else { "yes" }),
-            Cell::new(endpoint.url.as_deref().unwrap_or("unknown")),
-            Cell::new(decided_cell(&endpoint.decided_by)),
+        grid.row(vec![
+            (endpoint.id.to_string(), Tone::Plain),
+            (state.to_string(), tone),
+            (endpoint.class.as_str().to_string(), Tone::Plain),
+            (
+                (if endpoint.required {
+                    "required"
+                } else {
+                    "optional"
+                })
+                .to_string(),
+                Tone::Plain,
+            ),
+            (
+                endpoint
+                    .url
+                    .clone()
+                    .unwrap_or_else(|| "unknown".to_string()),
+                Tone::Plain,
+            ),
+            (decided_cell(&endpoint.decided_by), Tone::Plain),
         ]);
     }
-    out.push_str(&table.to_string());
-    out.push('\n');
+    text.push_str(&out.grid(&grid));
+    let footnote = |text: &mut String, note: &str| {
+        text.push_str(&paint.dim(&out.wrap(note, "", "")));
+        text.push('\n');
+    };
     if report.endpoints.iter().any(|e| !e.certain) {
-        out.push_str(&paint.dim("`on?`: not certain from the values; see the warnings below\n"));
-    }
-    if workloads::disagree(&report.workloads) {
-        out.push('\n');
-        out.push_str(&workload_table(report, paint));
-        out.push_str(
-            &paint.dim("the pods do not all send the same: `on` above means on in any of them\n"),
+        footnote(
+            &mut text,
+            "`on?`: not certain from the values; see the warnings below",
         );
     }
-    out.push('\n');
-    line(&mut out, "offline", report.offline);
+    if workloads::disagree(&report.workloads) {
+        text.push('\n');
+        text.push_str(&out.grid(&workload_grid(report)));
+        footnote(
+            &mut text,
+            "the pods do not all send the same: `on` above means on in any of them",
+        );
+    }
+    text.push('\n');
+    line(&mut text, "offline", report.offline);
 
     for note in &report.notes {
-        out.push_str(&format!("{} {}\n", paint.bold("note:"), note.message));
+        text.push_str(&out.wrap(
+            &note.message,
+            &format!("{} ", paint.bold("note:")),
+            "      ",
+        ));
+        text.push('\n');
     }
     for (list, noun) in [(&report.errors, "error"), (&report.warnings, "warning")] {
         if list.is_empty() {
@@ -176,43 +198,50 @@ pub fn render(report: &Report, paint: Paint) -> String {
         }
         let count = list.len();
         let title = format!("{count} {noun}{}:", if count == 1 { "" } else { "s" });
-        out.push_str(&format!(
-            "\n{}\n",
-            if noun == "error" {
-                paint.bad(&title)
-            } else {
-                paint.warn(&title)
-            }
-        ));
+        let title = if noun == "error" {
+            paint.bad(&title)
+        } else {
+            paint.warn(&title)
+        };
+        text.push_str(&format!("\n{title}\n"));
         for diagnostic in list {
-            out.push('\n');
-            out.push_str(&output::render(diagnostic, Style::Report, paint));
+            text.push('\n');
+            text.push_str(&out.report(diagnostic));
         }
     }
-    out
+    text
 }
 
 /// One row per group of pods: what each sends, when they do not all agree.
-fn workload_table(report: &Report, paint: Paint) -> String {
+fn workload_grid(report: &Report) -> Grid {
     let mut header = vec!["workload", "pods"];
     header.extend(EndpointId::ALL.iter().map(|id| id.as_str()));
     header.push("beacon");
-    let mut table = output::table(&header);
+    let mut grid = Grid::new(&header).stacking(2, &[]).packed();
     for w in &report.workloads {
-        let mut row = vec![Cell::new(&w.name), Cell::new(w.pods.len())];
+        let mut row = vec![
+            (w.name.clone(), Tone::Plain),
+            (w.pods.len().to_string(), Tone::Plain),
+        ];
         row.extend(EndpointId::ALL.iter().map(|id| {
-            Cell::new(match w.states[id] {
-                State::On { certain: true } => paint.warn("on"),
-                State::On { certain: false } => paint.warn("on?"),
-                State::Off { certain: true } => paint.good("off"),
-                State::Off { certain: false } => paint.good("off?"),
-                State::Unknown => paint.warn("?"),
-            })
+            let (text, tone) = match w.states[id] {
+                State::On { certain: true } => ("on", Tone::Warn),
+                State::On { certain: false } => ("on?", Tone::Warn),
+                State::Off { certain: true } => ("off", Tone::Good),
+                State::Off { certain: false } => ("off?", Tone::Good),
+                State::Unknown => ("?", Tone::Warn),
+            };
+            (text.to_string(), tone)
         }));
-        row.push(Cell::new(w.beacon_url.as_deref().unwrap_or("unknown")));
-        table.add_row(row);
+        row.push((
+            w.beacon_url
+                .clone()
+                .unwrap_or_else(|| "unknown".to_string()),
+            Tone::Plain,
+        ));
+        grid.row(row);
     }
-    format!("{table}\n")
+    grid
 }
 
 fn sources_line(report: &Report) -> String {

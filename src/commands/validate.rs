@@ -1,7 +1,6 @@
 //! `validate`: strict checks on a body, or on every published sample.
 
 use anyhow::Result;
-use comfy_table::Cell;
 use serde::Serialize;
 
 use super::{Context, resolved};
@@ -10,7 +9,7 @@ use crate::decode::{self, Encoding, Gzip, Limits};
 use crate::endpoints::{Defect, EndpointId};
 use crate::error::Exit;
 use crate::input::{self, Named};
-use crate::output::{self, Paint};
+use crate::output::{self, Grid, Paint, Tone};
 use crate::resolve::Settings;
 use crate::secrets::Secret;
 use crate::validate::{self, Report, Severity};
@@ -171,7 +170,7 @@ fn all_samples(context: Context<'_>, license: Option<&Secret>) -> Result<Exit> {
     let text = match output::machine(context.global.output, &verdicts)? {
         Some(text) => text,
         None => {
-            let mut table = output::table(&[
+            let mut grid = Grid::new(&[
                 "sample",
                 "valid",
                 "errors",
@@ -180,6 +179,7 @@ fn all_samples(context: Context<'_>, license: Option<&Secret>) -> Result<Exit> {
                 "findings",
                 "as documented",
             ]);
+            let plain = |text: String| (text, Tone::Plain);
             for v in &verdicts {
                 let mut codes: Vec<&str> = Vec::new();
                 for f in &v.report.findings {
@@ -187,22 +187,22 @@ fn all_samples(context: Context<'_>, license: Option<&Secret>) -> Result<Exit> {
                         codes.push(f.code);
                     }
                 }
-                table.add_row(vec![
-                    Cell::new(v.report.endpoint),
-                    Cell::new(if v.report.valid { "yes" } else { "no" }),
-                    Cell::new(v.report.count(Severity::Error)),
-                    Cell::new(v.report.count(Severity::Warning)),
-                    Cell::new(v.report.count(Severity::Info)),
-                    Cell::new(if codes.is_empty() {
+                grid.row(vec![
+                    plain(v.report.endpoint.to_string()),
+                    plain((if v.report.valid { "yes" } else { "no" }).to_string()),
+                    plain(v.report.count(Severity::Error).to_string()),
+                    plain(v.report.count(Severity::Warning).to_string()),
+                    plain(v.report.count(Severity::Info).to_string()),
+                    plain(if codes.is_empty() {
                         "-".to_string()
                     } else {
                         codes.join(", ")
                     }),
-                    Cell::new(if v.matches_documented {
-                        context.out.paint().good("yes")
+                    if v.matches_documented {
+                        ("yes".to_string(), Tone::Good)
                     } else {
-                        context.out.paint().bad("NO")
-                    }),
+                        ("NO".to_string(), Tone::Bad)
+                    },
                 ]);
             }
             let summary = if all_match {
@@ -210,7 +210,7 @@ fn all_samples(context: Context<'_>, license: Option<&Secret>) -> Result<Exit> {
             } else {
                 "some findings differ from the documented defects"
             };
-            format!("{table}\n{summary}\n")
+            format!("{}{summary}\n", context.out.grid(&grid))
         }
     };
     context.out.print(&text)?;
