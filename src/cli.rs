@@ -49,43 +49,76 @@ else the chart's defaults. --set and --set-string apply after every file, as in 
     max_term_width = 100
 )]
 pub struct Cli {
-    /// Options every command takes.
-    #[command(flatten)]
-    pub global: Global,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Options every command takes.
-#[derive(Debug, Args)]
-pub struct Global {
+/// Where the Helm values come from: the commands that read them.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Values")]
+pub struct ValuesArgs {
     /// A Helm values file; repeat to layer several (the later file wins), `-` reads standard
     /// input. Without -f: $LANGSMITH_CONFIG, else ./langsmith_config.yaml, else the chart's defaults
-    #[arg(short = 'f', long = "values", value_name = "FILE", global = true)]
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,
 
     /// Set a value as `helm --set` does, after all files: `config.telemetry.metrics=false`,
     /// `commonEnv[0].name=X`; `true`, `false`, `null` and integers are typed (repeatable)
-    #[arg(long, value_name = "KEY=VALUE", global = true)]
+    #[arg(long, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
 
     /// Set a value that stays a string, as `helm --set-string` does (repeatable)
-    #[arg(long = "set-string", value_name = "KEY=VALUE", global = true)]
+    #[arg(long = "set-string", value_name = "KEY=VALUE")]
     pub set_string: Vec<String>,
 
     /// The chart version you install (`0.17.0-rc.28`): rules that changed between chart
     /// versions follow it. Default: the built-in chart's, 0.17.0-rc.12
-    #[arg(long, value_name = "VERSION", global = true)]
+    #[arg(long, value_name = "VERSION")]
     pub chart_version: Option<String>,
+}
 
+/// `-o/--output` for the commands that print a report.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
     /// Output format: tables for people, JSON or YAML for scripts
-    #[arg(short = 'o', long, value_enum, value_name = "FORMAT", default_value_t = Format::Table, global = true)]
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT", default_value_t = Format::Table)]
     pub output: Format,
+}
 
+/// What the commands that read values and print a report share.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Where the values come from.
+    #[command(flatten)]
+    pub values: ValuesArgs,
+
+    /// Output format.
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Colour and verbosity.
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// How much to say, and in colour or not: every command but `completions` and `man`.
+#[derive(Debug, Args, Default, Clone, Copy)]
+#[command(next_help_heading = "Output")]
+pub struct UiArgs {
     /// When to colour the output (NO_COLOR is honoured with `auto`)
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Say only what failed: no notes, warnings or hints on standard error (the reason for a
+    /// non-zero exit is still given)
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Say more on standard error: where each setting came from; for `send`, every header
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// The commands.
@@ -147,11 +180,11 @@ Content-Length is that of the real body. With no license anywhere, the documente
 stays in the body and standard error says how to give one.",
         after_help = "\
 Examples:
-  beacon-cli dry-run ingest-traces                         # the documented sample, as it would go
-  beacon-cli dry-run verify --license-file license.txt     # with your license (shown redacted)
-  beacon-cli dry-run metrics --synthetic --gzip            # a valid OTLP body, compressed
-  beacon-cli dry-run verify --format curl                  # a curl command; the license comes from $LANGSMITH_LICENSE_KEY
-  beacon-cli dry-run usage-snapshot --format json | jq .headers"
+  beacon-cli dry-run ingest-traces                      # the documented sample, as it would go
+  beacon-cli dry-run verify --license-file license.txt  # with your license (shown redacted)
+  beacon-cli dry-run metrics --synthetic --gzip         # a valid OTLP body, compressed
+  beacon-cli dry-run verify -o curl                     # curl; key from $LANGSMITH_LICENSE_KEY
+  beacon-cli dry-run usage-snapshot -o json | jq .headers"
     )]
     DryRun(DryRunArgs),
 
@@ -171,7 +204,8 @@ usage-snapshot's 204, OTLP partialSuccess.",
 Examples:
   beacon-cli send verify --license-file license.txt                 # prove the license gets through
   beacon-cli send verify --url https://dev.beacon.langchain.com --license-file license.txt
-  HTTPS_PROXY=http://proxy.corp:3128 beacon-cli send verify --cacert corp-ca.pem --license-file license.txt
+  export HTTPS_PROXY=http://proxy.corp:3128                         # through your proxy,
+  beacon-cli send verify --cacert corp-ca.pem --license-file license.txt   # which inspects TLS
   beacon-cli send metrics --synthetic --url http://127.0.0.1:8080   # to a local capture
   beacon-cli send ingest-traces --license-file license.txt -o json | jq .outcome"
     )]
@@ -194,10 +228,10 @@ input cannot be read.",
         after_help = "\
 Examples:
   beacon-cli validate traces body.json
-  beacon-cli payloads metrics | beacon-cli validate metrics -          # the published sample's defects
-  beacon-cli validate logs export.pb --format protobuf                 # OTLP protobuf, gzip detected
+  beacon-cli payloads metrics | beacon-cli validate metrics -     # the published sample's defects
+  beacon-cli validate logs export.pb --input-format protobuf      # OTLP protobuf, gzip detected
   beacon-cli validate ingest-traces body.json --deny warnings -o json | jq '.findings[] | .code'
-  beacon-cli validate --all-samples                                    # verdict on every published sample"
+  beacon-cli validate --all-samples                               # every published sample's verdict"
     )]
     Validate(ValidateArgs),
 
@@ -210,6 +244,33 @@ Examples:
 
     /// Print the man page (roff): `beacon-cli man > /usr/local/share/man/man1/beacon-cli.1`
     Man,
+}
+
+impl Command {
+    /// The command's colour and verbosity options; the defaults for those
+    /// without them.
+    pub fn ui(&self) -> UiArgs {
+        match self {
+            Self::ShowConfig(args) => args.common.ui,
+            Self::Payloads(args) => args.common.ui,
+            Self::DryRun(args) => args.ui,
+            Self::Send(args) => args.common.ui,
+            Self::Validate(args) => args.common.ui,
+            Self::Completions { .. } | Self::Man => UiArgs::default(),
+        }
+    }
+
+    /// Where the command's values come from, for those that read values.
+    pub fn values(&self) -> Option<&ValuesArgs> {
+        match self {
+            Self::ShowConfig(args) => Some(&args.common.values),
+            Self::Payloads(args) => Some(&args.common.values),
+            Self::DryRun(args) => Some(&args.values),
+            Self::Send(args) => Some(&args.common.values),
+            Self::Validate(args) => Some(&args.common.values),
+            Self::Completions { .. } | Self::Man => None,
+        }
+    }
 }
 
 /// An endpoint id, checked against the catalogue.
@@ -247,6 +308,10 @@ pub struct PayloadsArgs {
     /// Make --synthetic reproducible: the same seed gives the same bytes (and fixes the clock at 2026-01-01)
     #[arg(long, value_name = "N", requires = "synthetic")]
     pub seed: Option<u64>,
+
+    /// Values, output format, colour and verbosity.
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// How `dry-run` prints the request.
@@ -256,8 +321,10 @@ pub enum RequestFormat {
     Http,
     /// A ready-to-run curl command; the license comes from $LANGSMITH_LICENSE_KEY
     Curl,
-    /// A JSON object: method, url, headers, body (same as --output json)
+    /// A JSON object: method, url, headers, body
     Json,
+    /// The same object as YAML
+    Yaml,
 }
 
 /// What builds a request: shared by `dry-run` and `send`.
@@ -300,9 +367,9 @@ pub struct DryRunArgs {
     #[arg(value_name = "ID", value_parser = endpoint_id)]
     pub id: EndpointId,
 
-    /// How to print the request
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = RequestFormat::Http)]
-    pub format: RequestFormat,
+    /// How to print the request (`--format` is an older name for it)
+    #[arg(short = 'o', long, alias = "format", value_enum, value_name = "FORMAT", default_value_t = RequestFormat::Http)]
+    pub output: RequestFormat,
 
     /// Exit with code 3 when the values turn this endpoint off
     #[arg(long)]
@@ -311,6 +378,14 @@ pub struct DryRunArgs {
     /// The request.
     #[command(flatten)]
     pub request: RequestArgs,
+
+    /// Where the values come from.
+    #[command(flatten)]
+    pub values: ValuesArgs,
+
+    /// Colour and verbosity.
+    #[command(flatten)]
+    pub ui: UiArgs,
 }
 
 /// Seconds, as a positive number (`10`, `0.5`).
@@ -339,9 +414,9 @@ pub struct SendArgs {
     #[command(flatten)]
     pub network: NetworkArgs,
 
-    /// Also print the request and response headers (secrets redacted) on standard error
-    #[arg(short, long)]
-    pub verbose: bool,
+    /// Values, output format, colour and verbosity.
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// How to reach the server: proxy, certificates, timeouts, retries.
@@ -401,12 +476,12 @@ pub struct ValidateArgs {
     pub file: Option<PathBuf>,
 
     /// Check every published sample instead, and compare with their documented defects
-    #[arg(long, conflicts_with_all = ["id", "file", "format", "gzip"])]
+    #[arg(long, conflicts_with_all = ["id", "file", "input_format", "gzip"])]
     pub all_samples: bool,
 
-    /// How the body is encoded (protobuf: the OTLP endpoints only)
-    #[arg(long, value_enum, value_name = "ENCODING", default_value_t = crate::decode::Encoding::Json)]
-    pub format: crate::decode::Encoding,
+    /// How the body is encoded (protobuf: the OTLP endpoints only; `--format` is an older name)
+    #[arg(long, alias = "format", value_enum, value_name = "ENCODING", default_value_t = crate::decode::Encoding::Json)]
+    pub input_format: crate::decode::Encoding,
 
     /// The body is gzip-compressed (detected by itself; this makes it an error if not)
     #[arg(long)]
@@ -420,6 +495,10 @@ pub struct ValidateArgs {
     /// $LANGSMITH_LICENSE_KEY, else config.langsmithLicenseKey
     #[arg(long, value_name = "FILE")]
     pub license_file: Option<PathBuf>,
+
+    /// Values, output format, colour and verbosity.
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// `show-config` options.
@@ -434,6 +513,10 @@ pub struct ShowConfigArgs {
     /// pipelines that gate on it
     #[arg(long)]
     pub strict: bool,
+
+    /// Values, output format, colour and verbosity.
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[cfg(test)]

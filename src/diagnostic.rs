@@ -165,6 +165,18 @@ impl Diagnostic {
     }
 }
 
+/// The distinct codes of some diagnostics, in first-seen order, for a summary
+/// line: `misspelt-key, quoted-boolean`.
+pub fn distinct_codes<'a>(found: impl IntoIterator<Item = &'a Diagnostic>) -> String {
+    let mut codes: Vec<&str> = Vec::new();
+    for diagnostic in found {
+        if !codes.contains(&diagnostic.code) {
+            codes.push(diagnostic.code);
+        }
+    }
+    codes.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

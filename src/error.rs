@@ -66,14 +66,15 @@ Exit codes:
   0  success
   1  internal or other runtime error
   2  usage error or invalid input (bad flag, unreadable or malformed file)
-  3  findings (show-config found an error, or warnings with --strict; validate found errors)
+  3  findings: show-config errors (warnings with --strict), validate errors, a 2xx not taken
   4  HTTP 4xx from the server
   5  HTTP 5xx from the server, after retries
   6  network failure (DNS, connect, TLS, proxy)
   7  timeout
   8  the server redirected (not followed: it would resend the license)";
 
-/// An error that knows how the run ends: invalid input (exit 2), a send that
+/// An error that knows how the run ends (every non-zero exit is one, so the
+/// reason is always on standard error): invalid input (exit 2), a send that
 /// failed (6, 7), and so on. Its message must already name the file (with line and
 /// column), the flag or the host, and its diagnostic carries the fix.
 #[derive(Debug)]
@@ -108,6 +109,18 @@ impl Failure {
     pub fn at(mut self, location: Location) -> Self {
         self.diagnostic.location = location;
         self
+    }
+
+    /// A diagnostic that ends the run as `exit`: it becomes an error.
+    pub fn from_diagnostic(exit: Exit, mut diagnostic: Diagnostic) -> Self {
+        diagnostic.severity = crate::diagnostic::Severity::Error;
+        Self { exit, diagnostic }
+    }
+
+    /// Findings that fail the run (exit 3): `show-config` errors, `--strict`,
+    /// `validate`'s errors.
+    pub fn findings(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Exit::Findings, code, message)
     }
 }
 

@@ -10,11 +10,16 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use crate::endpoints::{EndpointId, Signal};
+use crate::endpoints::{Class, EndpointId, Signal};
+use crate::output;
 
 /// The facts read from an answer.
 #[derive(Debug, Clone, Serialize)]
 pub struct Interpretation {
+    /// Whether the answer shows the request was taken: a token for `verify`,
+    /// every transaction stored, nothing rejected, a body of the documented kind.
+    /// A 2xx answer that is not accepted ends `send` with exit 3.
+    pub accepted: bool,
     /// Whether the answer is what the documentation promises.
     pub as_documented: bool,
     /// One line for people.
@@ -23,23 +28,55 @@ pub struct Interpretation {
     pub facts: Map<String, Value>,
 }
 
-/// Reads the answer sent back for the body `sent` to `endpoint`; `json` is the
-/// answer's body parsed once, when it is JSON.
+/// The answer to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    /// The status code.
+    pub status: u16,
+    /// The body as received.
+    pub body: &'a [u8],
+    /// The body parsed once, when it is JSON.
+    pub json: Option<&'a Value>,
+}
+
+impl Answer<'_> {
+    fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// A body that is neither empty nor JSON (an HTML page from a proxy or a
+    /// portal): whatever answered, it is not a Beacon receiver.
+    fn foreign(&self) -> bool {
+        self.json.is_none() && !self.body.iter().all(u8::is_ascii_whitespace)
+    }
+}
+
+/// What a body that is not JSON says, for a summary.
+const FOREIGN: &str =
+    "the answer is not JSON, so not from a Beacon receiver (a proxy's or portal's page?)";
+
+/// Reads the answer sent back for the body `sent` to `endpoint`.
 pub fn interpret(
     endpoint: EndpointId,
     sent: &str,
-    status: u16,
-    json: Option<&Value>,
+    answer: Answer<'_>,
     now: OffsetDateTime,
 ) -> Interpretation {
-    match endpoint {
-        EndpointId::Verify => verify(status, json, now),
-        EndpointId::IngestTraces => ingest(sent, status, json),
-        EndpointId::UsageSnapshot => usage(status),
-        EndpointId::Metrics => otlp(status, json, Signal::Metrics),
-        EndpointId::Traces => otlp(status, json, Signal::Traces),
-        EndpointId::Logs => otlp(status, json, Signal::Logs),
+    let mut read = match endpoint {
+        EndpointId::Verify => verify(answer, now),
+        EndpointId::IngestTraces => ingest(sent, answer),
+        EndpointId::UsageSnapshot => usage(answer),
+        EndpointId::Metrics => otlp(answer, Signal::Metrics),
+        EndpointId::Traces => otlp(answer, Signal::Traces),
+        EndpointId::Logs => otlp(answer, Signal::Logs),
+    };
+    if answer.ok() && answer.foreign() {
+        read.accepted = false;
+        read.as_documented = false;
+        read.summary = format!("HTTP {}, but {FOREIGN}", answer.status);
     }
+    read.accepted &= answer.ok();
+    read
 }
 
 /// The token in a `verify` answer, when there is one.
@@ -54,9 +91,14 @@ fn facts(value: Value) -> Map<String, Value> {
     }
 }
 
-fn verify(status: u16, json: Option<&Value>, now: OffsetDateTime) -> Interpretation {
-    let Some(token) = token(json).filter(|_| (200..300).contains(&status)) else {
+fn verify(answer: Answer<'_>, now: OffsetDateTime) -> Interpretation {
+    let status = answer.status;
+    let Some(token) = token(answer.json)
+        .filter(|t| !t.is_empty())
+        .filter(|_| answer.ok())
+    else {
         return Interpretation {
+            accepted: false,
             as_documented: false,
             summary: format!(
                 "no token in the answer (HTTP {status}): the license was not verified"
@@ -100,6 +142,7 @@ fn verify(status: u16, json: Option<&Value>, now: OffsetDateTime) -> Interpretat
         summary.push_str("; it is not a JWT, so its claims cannot be read");
     }
     Interpretation {
+        accepted: true,
         as_documented: claims.is_some(),
         summary,
         facts: facts(found),
@@ -119,6 +162,30 @@ fn jwt_claims(token: &str) -> Option<Map<String, Value>> {
     }
 }
 
+/// What to do about an HTTP status that is not a success.
+pub fn status_hint(endpoint: EndpointId, status: u16) -> &'static str {
+    match (status, endpoint.spec().class) {
+        (401 | 403, Class::Billing | Class::Usage) => {
+            "the license key was refused, or a proxy refused the request: `beacon-cli send verify -v` shows which answered"
+        }
+        (401 | 403, Class::Operational) => {
+            "the request was refused; a proxy in the way answers this too: `-v` shows the answer's headers"
+        }
+        (404 | 405, _) => {
+            "no such endpoint there: --url (or BEACON_URL) is the base URL, without the endpoint's path"
+        }
+        (400 | 422, _) => {
+            "the server refused the body: `beacon-cli validate ID FILE` checks it against the documented shape"
+        }
+        (413, _) => "the body is too large for the server or a proxy on the way",
+        (429, _) => "rate limited, after every retry --retries allowed: wait, then try again",
+        (500..=599, _) => {
+            "the server failed after every retry: try again later; 502 and 504 often come from a proxy on the way"
+        }
+        _ => "`-v` shows the answer's headers; -o json gives the whole answer",
+    }
+}
+
 fn human_seconds(s: i64) -> String {
     match s {
         s if s < 120 => format!("{s} s"),
@@ -128,7 +195,8 @@ fn human_seconds(s: i64) -> String {
     }
 }
 
-fn ingest(sent: &str, status: u16, json: Option<&Value>) -> Interpretation {
+fn ingest(sent: &str, answer: Answer<'_>) -> Interpretation {
+    let (status, json) = (answer.status, answer.json);
     let count = serde_json::from_str::<Value>(sent).ok().and_then(|v| {
         v.get("trace_transactions")
             .and_then(Value::as_array)
@@ -138,19 +206,35 @@ fn ingest(sent: &str, status: u16, json: Option<&Value>) -> Interpretation {
         .and_then(|j| j.get("inserted_count"))
         .and_then(Value::as_u64);
     let matches = matches!((count, inserted), (Some(c), Some(i)) if c as u64 == i);
+    // A body of your own that is not a list of transactions: any count will do.
+    let accepted = matches || (count.is_none() && inserted.is_some());
     let summary = match (count, inserted) {
         (Some(c), Some(i)) if c as u64 == i => {
-            format!("all {c} transactions stored (inserted_count {i})")
+            format!(
+                "{} stored (inserted_count {i})",
+                match c {
+                    1 => "the 1 transaction".to_string(),
+                    c => format!("all {c} transactions"),
+                }
+            )
+        }
+        (Some(c), Some(i)) if (c as u64) < i => {
+            format!(
+                "inserted_count {i}, but {} were sent",
+                output::count(c, "transaction")
+            )
         }
         (Some(c), Some(i)) => format!(
-            "{i} of {c} transactions stored: {} not stored",
-            (c as u64).saturating_sub(i)
+            "{i} of {} stored: {} not stored",
+            output::count(c, "transaction"),
+            (c as u64) - i
         ),
         (_, None) => format!("no inserted_count in the answer (HTTP {status})"),
         (None, Some(i)) => format!("inserted_count {i}"),
     };
     Interpretation {
-        as_documented: matches && (200..300).contains(&status),
+        accepted,
+        as_documented: matches && answer.ok(),
         summary,
         facts: facts(json!({
             "transactions_sent": count,
@@ -160,9 +244,11 @@ fn ingest(sent: &str, status: u16, json: Option<&Value>) -> Interpretation {
     }
 }
 
-fn usage(status: u16) -> Interpretation {
+fn usage(answer: Answer<'_>) -> Interpretation {
+    let status = answer.status;
     let as_documented = status == 204;
     Interpretation {
+        accepted: true,
         as_documented,
         summary: if as_documented {
             "204 No Content, as documented".to_string()
@@ -173,7 +259,8 @@ fn usage(status: u16) -> Interpretation {
     }
 }
 
-fn otlp(status: u16, json: Option<&Value>, signal: Signal) -> Interpretation {
+fn otlp(answer: Answer<'_>, signal: Signal) -> Interpretation {
+    let (status, json) = (answer.status, answer.json);
     let (field, noun) = signal.rejected();
     let partial = json.and_then(|j| j.get("partialSuccess"));
     let rejected = partial
@@ -187,8 +274,13 @@ fn otlp(status: u16, json: Option<&Value>, signal: Signal) -> Interpretation {
         .and_then(|p| p.get("errorMessage"))
         .and_then(Value::as_str)
         .filter(|m| !m.is_empty());
-    let ok = (200..300).contains(&status);
+    let ok = answer.ok();
+    // An OTLP answer is an Export…ServiceResponse: a JSON object, or nothing.
+    let shaped = json.is_none_or(Value::is_object);
     let summary = match (ok, rejected, message) {
+        (true, _, _) if !shaped => {
+            "the answer is JSON but not an OTLP export response (an object)".to_string()
+        }
         (true, 0, None) => format!("accepted, no {noun} rejected"),
         (true, 0, Some(m)) => format!("accepted with a warning: {m}"),
         (true, n, m) => format!(
@@ -198,7 +290,8 @@ fn otlp(status: u16, json: Option<&Value>, signal: Signal) -> Interpretation {
         (false, _, _) => format!("HTTP {status}: not accepted"),
     };
     Interpretation {
-        as_documented: ok && rejected == 0,
+        accepted: rejected == 0 && shaped,
+        as_documented: ok && rejected == 0 && shaped,
         summary,
         facts: facts(json!({
             "rejected": rejected,
@@ -220,7 +313,12 @@ mod tests {
         now: OffsetDateTime,
     ) -> Interpretation {
         let json: Option<Value> = serde_json::from_slice(body).ok();
-        interpret(id, sent, status, json.as_ref(), now)
+        let answer = Answer {
+            status,
+            body,
+            json: json.as_ref(),
+        };
+        interpret(id, sent, answer, now)
     }
 
     fn jwt(claims: &Value) -> String {

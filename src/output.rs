@@ -6,6 +6,7 @@
 //! structs serialised, never coloured. Colour is decided once, in [`Paint::new`].
 
 use std::borrow::Cow;
+use std::cell::Cell as Flag;
 use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, Result};
@@ -31,14 +32,38 @@ pub enum Format {
 }
 
 /// `--color`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum ColorChoice {
     /// Colour when standard output is a terminal and `NO_COLOR` is unset or empty.
+    #[default]
     Auto,
     /// Always colour.
     Always,
     /// Never colour.
     Never,
+}
+
+/// How much goes to standard error besides errors: `-q`, nothing else, `-v`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Verbosity {
+    /// `-q`: errors and the reason for a non-zero exit only.
+    Quiet,
+    /// Notes, warnings and hints too.
+    #[default]
+    Normal,
+    /// Also where each setting came from, and for `send` every header.
+    Verbose,
+}
+
+impl Verbosity {
+    /// From `-q` and `-v` (clap makes them exclusive).
+    pub fn from_flags(quiet: bool, verbose: bool) -> Self {
+        match (quiet, verbose) {
+            (true, _) => Self::Quiet,
+            (false, true) => Self::Verbose,
+            (false, false) => Self::Normal,
+        }
+    }
 }
 
 /// Applies colour to human output, or does nothing when colour is off.
@@ -273,18 +298,29 @@ pub struct Output {
     paint: Paint,
     width: Option<usize>,
     err_width: Option<usize>,
+    verbosity: Verbosity,
     redactor: Redactor,
+    /// Set when standard output was closed early (`| head`): later output is
+    /// dropped, and the run ends with the status it would have had.
+    stdout_closed: Flag<bool>,
 }
 
 impl Output {
-    /// The boundary, with colour and widths decided.
-    pub fn new(paint: Paint, widths: Widths) -> Self {
+    /// The boundary, with colour, widths and verbosity decided.
+    pub fn new(paint: Paint, widths: Widths, verbosity: Verbosity) -> Self {
         Self {
             paint,
             width: widths.stdout,
             err_width: widths.stderr,
+            verbosity,
             redactor: Redactor::new(),
+            stdout_closed: Flag::new(false),
         }
+    }
+
+    /// How much to say on standard error.
+    pub fn verbosity(&self) -> Verbosity {
+        self.verbosity
     }
 
     /// Colour for standard output.
@@ -451,14 +487,22 @@ impl Output {
         self.redactor.redact_cut(text)
     }
 
-    /// Writes text to standard output in one go. A closed pipe surfaces as an
-    /// `io::Error` of kind `BrokenPipe`, which `main` ends quietly.
+    /// Writes text to standard output in one go. A reader that went away
+    /// (`| head -1`) is not an error: the rest is dropped, and the run ends with
+    /// the exit status it would have had with the whole output read.
     pub fn print(&self, text: &str) -> Result<()> {
+        if self.stdout_closed.get() {
+            return Ok(());
+        }
         let text = self.redact(text);
         let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .context("cannot write to standard output")
+        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.stdout_closed.set(true);
+                Ok(())
+            }
+            result => result.context("cannot write to standard output"),
+        }
     }
 
     /// Writes text to standard error; a closed standard error is ignored, since
@@ -469,8 +513,12 @@ impl Output {
     }
 
     /// A diagnostic on standard error, never coloured: one line a script can
-    /// match, wrapped only when standard error is a terminal.
+    /// match, wrapped only when standard error is a terminal. With `-q` only
+    /// errors are shown.
     pub fn diagnostic(&self, diagnostic: &Diagnostic) {
+        if self.verbosity == Verbosity::Quiet && diagnostic.severity != Severity::Error {
+            return;
+        }
         self.eprint(&render(
             diagnostic,
             Style::Line,
@@ -489,23 +537,37 @@ impl Output {
         )
     }
 
-    /// A `note:` line on standard error.
+    /// A `note:` line on standard error (not with `-q`).
     pub fn note(&self, text: &str) {
-        self.labelled("note", text);
+        self.said("note", text);
     }
 
-    /// A `warning:` line on standard error.
+    /// A `warning:` line on standard error (not with `-q`).
     pub fn warn(&self, text: &str) {
-        self.labelled("warning", text);
+        self.said("warning", text);
     }
 
-    /// A `hint:` line on standard error.
+    /// A `hint:` line on standard error (not with `-q`).
     pub fn hint(&self, text: &str) {
-        self.labelled("hint", text);
+        self.said("hint", text);
+    }
+
+    /// A line on standard error under a label, shown only with `-v`.
+    pub fn detail(&self, label: &str, text: &str) {
+        if self.verbosity == Verbosity::Verbose {
+            self.labelled(label, text);
+        }
+    }
+
+    fn said(&self, label: &str, text: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            self.labelled(label, text);
+        }
     }
 
     /// A line on standard error under a label (`request:`, `response:`), wrapped
-    /// only when standard error is a terminal.
+    /// only when standard error is a terminal; shown even with `-q`, for what
+    /// explains the exit status.
     pub fn labelled(&self, label: &str, text: &str) {
         let line = wrap_to(self.err_width, text, &format!("{label}: "), "  ");
         self.eprint(&format!("{line}\n"));
@@ -560,6 +622,15 @@ fn wrap_to(width: Option<usize>, text: &str, first: &str, rest: &str) -> String 
 /// The columns a text takes on a terminal.
 fn display_width(text: &str) -> usize {
     textwrap::core::display_width(text)
+}
+
+/// A count and its noun, singular or plural: `1 error`, `3 errors`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Serialises data for `--output json` (pretty, with a final newline).

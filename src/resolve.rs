@@ -271,6 +271,45 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Where each resolved setting came from, as `(label, text)` lines for `-v`.
+    pub fn explain(&self) -> Vec<(&'static str, String)> {
+        let mut lines = Vec::new();
+        if let Some(loaded) = &self.loaded {
+            for source in &loaded.report.sources {
+                lines.push(("values", source.describe()));
+            }
+        }
+        if let Some(beacon) = &self.beacon {
+            let url = beacon
+                .base
+                .as_ref()
+                .map_or_else(|| "unknown".to_string(), Url::to_string);
+            lines.push((
+                "beacon",
+                format!("{url} (from {})", beacon.source.describe()),
+            ));
+        }
+        if let Some(license) = &self.license {
+            let text = match &license.key {
+                Some(key) => format!("{} (from {})", key.marker(), license.origin),
+                None => "none found".to_string(),
+            };
+            lines.push(("license", text));
+        }
+        if let Some(network) = &self.network {
+            let proxy = match &network.proxy {
+                ProxyChoice::Flag(_) => "--proxy".to_string(),
+                ProxyChoice::Off => "none (--no-proxy)".to_string(),
+                ProxyChoice::Env(_) => "from the environment, as curl reads it".to_string(),
+            };
+            lines.push(("proxy", proxy));
+            if let Some(ca) = &network.ca {
+                lines.push(("cacert", format!("{} (from {})", ca.name, ca.from)));
+            }
+        }
+        lines
+    }
+
     /// Resolves what `ask` asks for from the flags, the environment and the values.
     pub fn resolve(ask: &Ask<'_>, values: ValuesFlags<'_>, env: &Environment) -> Result<Self> {
         if let Some(other) = ask.stdin {

@@ -33,7 +33,7 @@ fn dry(dir: &Path, args: &[&str]) -> Run {
 }
 
 fn dry_json(dir: &Path, args: &[&str]) -> (Run, RequestView) {
-    let mut all = vec!["--format", "json"];
+    let mut all = vec!["-o", "json"];
     all.extend_from_slice(args);
     let out = dry(dir, &all);
     assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
@@ -155,7 +155,7 @@ fn license_precedence_is_file_then_environment_then_values() {
     assert!(only_values.body.contains("lic-REVEAL-values"));
 
     let mut cmd = beacon(dir.path());
-    cmd.args(["dry-run", "--format", "json"])
+    cmd.args(["dry-run", "-o", "json"])
         .args(base)
         .env("LANGSMITH_LICENSE_KEY", "lic-REVEAL-env");
     let env: RequestView = serde_json::from_str(&run(cmd).stdout).unwrap();
@@ -164,7 +164,7 @@ fn license_precedence_is_file_then_environment_then_values() {
     let mut cmd = beacon(dir.path());
     cmd.args([
         "dry-run",
-        "--format",
+        "-o",
         "json",
         "--license-file",
         file.to_str().unwrap(),
@@ -244,7 +244,7 @@ fn url_precedence_is_flag_then_environment_then_commonenv_then_default() {
     );
 
     let mut cmd = beacon(dir.path());
-    cmd.args(["dry-run", "verify", "--format", "json"])
+    cmd.args(["dry-run", "verify", "-o", "json"])
         .args(values)
         .env("BEACON_URL", "https://eu.beacon.langchain.com");
     let env: RequestView = serde_json::from_str(&run(cmd).stdout).unwrap();
@@ -255,7 +255,7 @@ fn url_precedence_is_flag_then_environment_then_commonenv_then_default() {
     cmd.args([
         "dry-run",
         "verify",
-        "--format",
+        "-o",
         "json",
         "--url",
         "http://127.0.0.1:8080/",
@@ -346,7 +346,7 @@ fn a_payload_file_is_sent_as_written_and_bad_json_is_refused_with_its_position()
     );
 
     let mut cmd = beacon(dir.path());
-    cmd.args(["dry-run", "metrics", "--format", "json", "--payload", "-"])
+    cmd.args(["dry-run", "metrics", "-o", "json", "--payload", "-"])
         .write_stdin("{\"resourceMetrics\": []}");
     let view: RequestView = serde_json::from_str(&run(cmd).stdout).unwrap();
     assert_eq!(view.body, "{\"resourceMetrics\": []}");
@@ -425,7 +425,7 @@ fn an_endpoint_the_values_turn_off_is_flagged_and_strict_exits_3() {
 #[test]
 fn output_json_is_the_same_as_format_json() {
     let dir = tempfile::tempdir().unwrap();
-    let a = dry(dir.path(), &["verify", "--format", "json"]).stdout;
+    let a = dry(dir.path(), &["verify", "-o", "json"]).stdout;
     let b = dry(dir.path(), &["verify", "-o", "json"]).stdout;
     assert_eq!(a, b);
     let view: RequestView = serde_json::from_str(&a).unwrap();
@@ -451,7 +451,7 @@ fn the_curl_command_sends_the_same_bytes_and_keeps_the_license_out_of_itself() {
         if gzip {
             args.push("--gzip");
         }
-        let command = dry(dir.path(), &[&args[..], &["--format", "curl"]].concat()).stdout;
+        let command = dry(dir.path(), &[&args[..], &["-o", "curl"]].concat()).stdout;
         assert!(
             !command.contains("lic-REVEAL"),
             "the license is never inlined: {command}"
@@ -505,7 +505,7 @@ fn a_license_that_json_escapes_is_hidden_in_every_form() {
     let lic = file.to_str().unwrap();
     for id in ["verify", "ingest-traces", "usage-snapshot"] {
         for format in ["http", "json", "curl"] {
-            let out = dry(dir.path(), &[id, "--license-file", lic, "--format", format]);
+            let out = dry(dir.path(), &[id, "--license-file", lic, "-o", format]);
             assert_eq!(out.code, 0, "{id} {format}: {}", out.stderr);
             for shown in [out.stdout.as_str(), out.stderr.as_str()] {
                 assert!(!shown.contains("quote"), "{id} {format} leaked:\n{shown}");

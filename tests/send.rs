@@ -60,6 +60,7 @@ struct ResponseView {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Interpretation {
+    accepted: bool,
     as_documented: bool,
     summary: String,
     facts: serde_json::Map<String, Value>,
@@ -106,7 +107,7 @@ fn dry_run_body(setup: &Setup, args: &[&str]) -> (String, serde_json::Map<String
     let mut cmd = beacon(dir);
     cmd.args([
         "dry-run",
-        "--format",
+        "-o",
         "json",
         "--reveal-secrets",
         "--license-file",
@@ -233,12 +234,94 @@ fn ingest_traces_compares_inserted_count_with_what_was_sent() {
     let setup = setup();
     let server = TestServer::start(|_, _| Reply::json(200, "{\"inserted_count\": 0}"));
     let (out, report) = send(&setup, &["ingest-traces", "--url", &server.url()], &[]);
-    assert_eq!(out.code, 0);
+    assert_eq!(out.code, 3, "a 200 that stored nothing is not a success");
     let interpretation = report.interpretation.unwrap();
-    assert!(!interpretation.as_documented);
+    assert!(!interpretation.accepted && !interpretation.as_documented);
     assert_eq!(interpretation.facts["transactions_sent"], 1);
     assert_eq!(interpretation.facts["inserted_count"], 0);
-    assert!(interpretation.summary.contains("1 not stored"));
+    assert!(
+        interpretation
+            .summary
+            .contains("0 of 1 transaction stored: 1 not stored")
+    );
+    assert!(
+        out.stderr
+            .starts_with("error: the server answered 200 but did not take the request")
+            && out.stderr.contains("1 not stored"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_2xx_that_does_not_take_the_request_exits_3_with_the_reason() {
+    let setup = setup();
+    let html = "<html><body>Welcome to the corporate portal</body></html>";
+    let cases: [(&str, Reply, &str); 5] = [
+        (
+            "verify",
+            Reply::json(200, "{\"detail\": \"license unknown\"}"),
+            "no token",
+        ),
+        ("verify", Reply::json(200, "{\"token\": \"\"}"), "no token"),
+        (
+            "metrics",
+            Reply::status(200)
+                .header("content-type", "text/html")
+                .body(html),
+            "not JSON",
+        ),
+        (
+            "usage-snapshot",
+            Reply::status(200)
+                .header("content-type", "text/html")
+                .body(html),
+            "not JSON",
+        ),
+        (
+            "logs",
+            Reply::json(200, "[]"),
+            "not an OTLP export response",
+        ),
+    ];
+    for (id, reply, reason) in cases {
+        let server = TestServer::start(move |_, _| reply.clone());
+        let (out, report) = send(&setup, &[id, "-q", "--url", &server.url()], &[]);
+        assert_eq!(out.code, 3, "{id}: {}", out.stderr);
+        let interpretation = report.interpretation.unwrap();
+        assert!(!interpretation.accepted, "{id}");
+        assert!(
+            interpretation.summary.contains(reason),
+            "{id}: {}",
+            interpretation.summary
+        );
+        let first = out.stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("error: the server answered 200") && first.contains(reason),
+            "{id}: {}",
+            out.stderr
+        );
+        assert_eq!(
+            out.stderr.lines().count(),
+            2,
+            "-q: the error and its hint only: {}",
+            out.stderr
+        );
+        assert_eq!(
+            out.stderr.lines().last().map(|l| l.starts_with("hint: ")),
+            Some(true)
+        );
+    }
+    // An empty 200 from an OTLP receiver, and a 204 from usage-snapshot, are taken.
+    for (id, reply) in [
+        ("traces", Reply::status(200)),
+        ("usage-snapshot", Reply::status(204)),
+    ] {
+        let server = TestServer::start(move |_, _| reply.clone());
+        let (out, report) = send(&setup, &[id, "--url", &server.url()], &[]);
+        assert_eq!(out.code, 0, "{id}: {}", out.stderr);
+        assert!(report.interpretation.unwrap().accepted, "{id}");
+    }
 }
 
 #[test]
@@ -250,11 +333,17 @@ fn otlp_partial_success_is_reported() {
             "{\"partialSuccess\": {\"rejectedSpans\": \"2\", \"errorMessage\": \"invalid span id\"}}",
         )
     });
-    let (_, report) = send(&setup, &["traces", "--url", &server.url()], &[]);
+    let (out, report) = send(&setup, &["traces", "--url", &server.url()], &[]);
+    assert_eq!(out.code, 3, "spans were rejected");
     let interpretation = report.interpretation.unwrap();
     assert_eq!(interpretation.facts["rejected"], 2);
     assert_eq!(interpretation.facts["error_message"], "invalid span id");
-    assert!(!interpretation.as_documented);
+    assert!(!interpretation.as_documented && !interpretation.accepted);
+    assert!(
+        out.stderr.contains("2 spans rejected: invalid span id"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -345,6 +434,15 @@ fn a_404_and_a_500_are_not_retried() {
         let response = report.response.unwrap();
         assert_eq!(response.body, "{\"detail\": \"no\"}");
         assert_eq!(response.headers["content-type"], "application/json");
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{}", out.stderr);
+        assert!(
+            lines[0].starts_with("error: http://127.0.0.1:")
+                && lines[0].contains(&format!("/v1/beacon/verify answered {status} ")),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].starts_with("hint: "), "{}", lines[1]);
     }
 }
 
@@ -658,9 +756,22 @@ fn plain_http_to_another_host_is_refused_before_any_traffic() {
     );
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains(
-        "refusing to send to `http://beacon.example.invalid/v1/beacon/verify` over plain http"
+        "refusing to send to `http://beacon.example.invalid/v1/beacon/verify` over plain http: the license key travels in the body"
     ));
     assert!(out.stderr.contains("--allow-http"));
+    // Metrics carry no license: the reason given is the true one.
+    let out = send_human(
+        &setup,
+        &["metrics", "--url", "http://beacon.example.invalid"],
+    );
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("over plain http: the telemetry would cross the network")
+            && !out.stderr.contains("license"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -711,7 +822,7 @@ fn a_huge_response_is_cut_and_said() {
     let big = "x".repeat(20 * 1024 * 1024);
     let server = TestServer::start(move |_, _| Reply::json(200, &big));
     let (out, report) = send(&setup, &["metrics", "--url", &server.url()], &[]);
-    assert_eq!(out.code, 0);
+    assert_eq!(out.code, 3, "20 MiB of `x` is no OTLP answer");
     let response = report.response.unwrap();
     assert!(response.truncated);
     assert_eq!(response.body.len(), 16 * 1024 * 1024);

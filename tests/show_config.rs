@@ -702,16 +702,29 @@ fn help_teaches_and_documents_exit_codes() {
         "show-config",
         "Exit codes:",
         "7  timeout",
-        "--values",
-        "--set-string",
         "LANGSMITH_CONFIG",
     ] {
         assert!(out.stdout.contains(needle), "--help lacks {needle}");
     }
+    assert!(
+        !out.stdout.contains("--values"),
+        "options belong to the commands that take them"
+    );
     let mut cmd = beacon(dir.path());
     cmd.args(["show-config", "--help"]);
     let out = run(cmd);
-    assert!(out.stdout.contains("--strict") && out.stdout.contains("Examples:"));
+    for needle in [
+        "--strict",
+        "Examples:",
+        "--values",
+        "--set-string",
+        "--quiet",
+    ] {
+        assert!(
+            out.stdout.contains(needle),
+            "show-config --help lacks {needle}"
+        );
+    }
 }
 
 #[test]

@@ -654,7 +654,7 @@ fn protobuf_bodies_are_checked_too_gzip_or_not() {
         span(vec![1, 2, 3, 4, 5, 6, 7, 8], "ok").encode_to_vec(),
     )
     .unwrap();
-    let (out, report) = validate_file(dir.path(), "traces", &good, &["--format", "protobuf"]);
+    let (out, report) = validate_file(dir.path(), "traces", &good, &["--input-format", "protobuf"]);
     assert_eq!(out.code, 0, "{:?}", report.findings);
     assert!(report.findings.is_empty(), "{:?}", report.findings);
     assert_eq!(report.encoding, "protobuf");
@@ -665,7 +665,7 @@ fn protobuf_bodies_are_checked_too_gzip_or_not() {
         span(vec![1, 2, 3, 4, 5, 6, 7], "short").encode_to_vec(),
     )
     .unwrap();
-    let (out, report) = validate_file(dir.path(), "traces", &bad, &["--format", "protobuf"]);
+    let (out, report) = validate_file(dir.path(), "traces", &bad, &["--input-format", "protobuf"]);
     assert_eq!(out.code, 3);
     let f = report.find("span-id-length");
     assert_eq!(f.pointer, "/resourceSpans/0/scopeSpans/0/spans/0/spanId");
@@ -675,7 +675,12 @@ fn protobuf_bodies_are_checked_too_gzip_or_not() {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut encoder, &span(vec![0; 8], "zero").encode_to_vec()).unwrap();
     std::fs::write(&zipped, encoder.finish().unwrap()).unwrap();
-    let (_, report) = validate_file(dir.path(), "traces", &zipped, &["--format", "protobuf"]);
+    let (_, report) = validate_file(
+        dir.path(),
+        "traces",
+        &zipped,
+        &["--input-format", "protobuf"],
+    );
     assert!(report.gzip);
     assert_eq!(report.find("span-id-zero").severity, "error");
 }
@@ -706,13 +711,13 @@ fn unreadable_input_exits_2_with_its_position() {
         (
             "traces",
             b"\x08\x96\x01garbage",
-            &["--format", "protobuf"],
+            &["--input-format", "protobuf"],
             "is not a protobuf ExportTraceServiceRequest",
         ),
         (
             "verify",
             b"{}",
-            &["--format", "protobuf"],
+            &["--input-format", "protobuf"],
             "only metrics, traces and logs",
         ),
         ("traces", b"{}", &["--gzip"], "is not gzip-compressed"),
@@ -765,7 +770,7 @@ fn protobuf_bodies_meet_the_same_rules() {
     let check = |id: &str, bytes: Vec<u8>, code: &str, pointer: &str| {
         let file = dir.path().join(format!("{code}.pb"));
         std::fs::write(&file, bytes).unwrap();
-        let (_, report) = validate_file(dir.path(), id, &file, &["--format", "protobuf"]);
+        let (_, report) = validate_file(dir.path(), id, &file, &["--input-format", "protobuf"]);
         let f = report.find(code);
         assert_eq!(f.pointer, pointer, "{code}");
         assert_eq!(f.line, None);

@@ -5,23 +5,25 @@ use anyhow::Result;
 use super::{Context, prepare, resolved};
 use crate::cli::{DryRunArgs, RequestFormat};
 use crate::endpoints::LICENSE_PLACEHOLDER;
-use crate::error::Exit;
-use crate::output::{self, Format};
+use crate::error::{Exit, Failure};
+use crate::output;
 use crate::request::{Prepared, RequestView};
 use crate::resolve::Settings;
 
 /// Runs `dry-run`.
-pub fn run(args: &DryRunArgs, settings: &Settings, context: Context<'_>) -> Result<Exit> {
+pub fn run(args: &DryRunArgs, settings: &Settings, context: Context<'_>) -> Result<()> {
     let out = context.out;
     let (prepared, off) = prepare(args.id, &args.request, settings, out)?;
+    if let Some(warning) = off.as_ref().filter(|_| !args.strict) {
+        out.diagnostic(warning);
+    }
     if prepared.placeholder_left {
         out.warn(&format!(
             "no license key: the body keeps the documented placeholder `{LICENSE_PLACEHOLDER}`"
         ));
         out.hint(&resolved(&settings.license, "license")?.missing_help());
     }
-    if prepared.gzip && args.format == RequestFormat::Http && context.global.output == Format::Table
-    {
+    if prepared.gzip && args.output == RequestFormat::Http {
         out.note(&format!(
             "the body is shown uncompressed; on the wire it is {} gzip bytes (Content-Length)",
             prepared.body.len()
@@ -30,12 +32,7 @@ pub fn run(args: &DryRunArgs, settings: &Settings, context: Context<'_>) -> Resu
     if args.request.reveal_secrets {
         out.reveal();
     }
-    let format = if context.global.output == Format::Table {
-        args.format
-    } else {
-        RequestFormat::Json
-    };
-    let text = match format {
+    let text = match args.output {
         RequestFormat::Http => http(&prepared),
         RequestFormat::Curl => {
             if prepared.license.as_ref().is_some_and(|k| {
@@ -47,20 +44,16 @@ pub fn run(args: &DryRunArgs, settings: &Settings, context: Context<'_>) -> Resu
             }
             curl(&prepared)
         }
-        RequestFormat::Json => {
-            let view = RequestView::new(&prepared);
-            match output::machine(context.global.output, &view)? {
-                Some(text) => text,
-                None => output::to_json(&view)?,
-            }
-        }
+        RequestFormat::Json => output::to_json(&RequestView::new(&prepared))?,
+        RequestFormat::Yaml => output::to_yaml(&RequestView::new(&prepared))?,
     };
     out.print(&text)?;
-    Ok(if off && args.strict {
-        Exit::Findings
-    } else {
-        Exit::Success
-    })
+    match off {
+        Some(off) if args.strict => Err(Failure::from_diagnostic(Exit::Findings, off)
+            .hint("--strict fails on an endpoint the values turn off; drop it to print the request anyway")
+            .into()),
+        _ => Ok(()),
+    }
 }
 
 /// The request as HTTP text: request line with the full URL, headers, blank line, body.

@@ -14,9 +14,9 @@ pub mod validate;
 use anyhow::{Context as _, Result};
 use clap::CommandFactory;
 
-use crate::cli::{Cli, Command, Global, RequestArgs};
+use crate::cli::{Cli, Command, RequestArgs, ValuesArgs};
+use crate::diagnostic::Diagnostic;
 use crate::endpoints::EndpointId;
-use crate::error::Exit;
 use crate::output::Output;
 use crate::request::{self, BodyChoice, Prepared};
 use crate::resolve::{Ask, Environment, Settings, ValuesFlags, ValuesNeed};
@@ -24,19 +24,21 @@ use crate::resolve::{Ask, Environment, Settings, ValuesFlags, ValuesNeed};
 /// What every command needs besides its own arguments and settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
-    /// The global options.
-    pub global: &'a Global,
     /// Where output goes.
     pub out: &'a Output,
 }
 
-/// Runs the parsed command line and returns how the run ends.
-pub fn run(cli: &Cli, env: &Environment, out: &Output) -> Result<Exit> {
+/// Runs the parsed command line. Every way a run can fail is an error, most a
+/// [`crate::error::Failure`] that knows its exit code: a command cannot end
+/// non-zero without saying why on standard error.
+pub fn run(cli: &Cli, env: &Environment, out: &Output) -> Result<()> {
+    let none = ValuesArgs::default();
+    let flags = cli.command.values().unwrap_or(&none);
     let values = ValuesFlags {
-        files: &cli.global.values,
-        set: &cli.global.set,
-        set_string: &cli.global.set_string,
-        chart_version: cli.global.chart_version.as_deref(),
+        files: &flags.values,
+        set: &flags.set,
+        set_string: &flags.set_string,
+        chart_version: flags.chart_version.as_deref(),
         manifests: match &cli.command {
             Command::ShowConfig(args) => &args.manifests,
             _ => &[],
@@ -46,10 +48,10 @@ pub fn run(cli: &Cli, env: &Environment, out: &Output) -> Result<Exit> {
     for secret in settings.secrets() {
         out.protect(&secret);
     }
-    let context = Context {
-        global: &cli.global,
-        out,
-    };
+    for (label, text) in settings.explain() {
+        out.detail(label, &text);
+    }
+    let context = Context { out };
     match &cli.command {
         Command::ShowConfig(args) => show_config::run(args, &settings, context),
         Command::Payloads(args) => payloads::run(args, &settings, context),
@@ -59,16 +61,14 @@ pub fn run(cli: &Cli, env: &Environment, out: &Output) -> Result<Exit> {
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "beacon-cli", &mut script);
-            out.print(&String::from_utf8_lossy(&script))?;
-            Ok(Exit::Success)
+            out.print(&String::from_utf8_lossy(&script))
         }
         Command::Man => {
             let mut page = Vec::new();
             clap_mangen::Man::new(Cli::command())
                 .render(&mut page)
                 .context("cannot render the man page")?;
-            out.print(&String::from_utf8_lossy(&page))?;
-            Ok(Exit::Success)
+            out.print(&String::from_utf8_lossy(&page))
         }
     }
 }
@@ -111,14 +111,15 @@ fn request_ask(request: &RequestArgs) -> Ask<'_> {
 }
 
 /// The request `dry-run` prints and `send` sends, after saying on standard error
-/// what the user should know (a joined URL path, the published sample's defects,
-/// an endpoint the values turn off); and whether the values turn it off.
+/// what the user should know (a joined URL path, the published sample's defects);
+/// and, when the values turn the endpoint off, the warning that says so, for the
+/// caller to show or to fail with.
 fn prepare(
     id: EndpointId,
     request: &RequestArgs,
     settings: &Settings,
     out: &Output,
-) -> Result<(Prepared, bool)> {
+) -> Result<(Prepared, Option<Diagnostic>)> {
     let body = BodyChoice {
         payload: request.payload.clone(),
         synthetic: request.synthetic,
@@ -137,10 +138,7 @@ fn prepare(
     let off = settings
         .report()
         .and_then(|report| request::turned_off(id, report));
-    if let Some(warning) = &off {
-        out.diagnostic(warning);
-    }
-    Ok((prepared, off.is_some()))
+    Ok((prepared, off))
 }
 
 /// A part of the settings the dispatch resolved for this command.

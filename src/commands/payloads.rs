@@ -8,7 +8,7 @@ use super::{Context, resolved};
 use crate::cli::PayloadsArgs;
 use crate::egress::Report;
 use crate::endpoints::{Class, Defect, EndpointId, RESPONSE_DEFECT};
-use crate::error::{Exit, Failure};
+use crate::error::Failure;
 use crate::output::{self, Format, Grid, Tone};
 use crate::payload::{Synthesizer, strip_jsonc_comments};
 use crate::request::sample_defects;
@@ -40,7 +40,7 @@ pub struct PayloadInfo {
 }
 
 /// Runs `payloads`.
-pub fn run(args: &PayloadsArgs, settings: &Settings, context: Context<'_>) -> Result<Exit> {
+pub fn run(args: &PayloadsArgs, settings: &Settings, context: Context<'_>) -> Result<()> {
     let report = &resolved(&settings.loaded, "values")?.report;
     let out = context.out;
     let mut synth = args.synthetic.then(|| Synthesizer::new(args.seed));
@@ -56,18 +56,17 @@ pub fn run(args: &PayloadsArgs, settings: &Settings, context: Context<'_>) -> Re
         })
         .collect();
 
-    if context.global.output != Format::Table {
+    if args.common.output.output != Format::Table {
         let infos: Vec<PayloadInfo> = chosen
             .iter()
             .zip(&bodies)
             .map(|(&e, body)| info(e, body, report, args.synthetic))
             .collect::<Result<_>>()?;
         let text = match args.id {
-            Some(_) => output::machine(context.global.output, &infos[0])?,
-            None => output::machine(context.global.output, &infos)?,
+            Some(_) => output::machine(args.common.output.output, &infos[0])?,
+            None => output::machine(args.common.output.output, &infos)?,
         };
-        out.print(&text.unwrap_or_default())?;
-        return Ok(Exit::Success);
+        return out.print(&text.unwrap_or_default());
     }
 
     if args.response {
@@ -82,7 +81,7 @@ pub fn run(args: &PayloadsArgs, settings: &Settings, context: Context<'_>) -> Re
         };
         out.print(response)?;
         out.note(&format!("{RESPONSE_DEFECT}: it is printed as published"));
-        return Ok(Exit::Success);
+        return Ok(());
     }
 
     if !args.synthetic {
@@ -96,8 +95,7 @@ pub fn run(args: &PayloadsArgs, settings: &Settings, context: Context<'_>) -> Re
         Some(_) => bodies[0].clone(),
         None => listing(&chosen, &bodies, report, context),
     };
-    out.print(&text)?;
-    Ok(Exit::Success)
+    out.print(&text)
 }
 
 fn info(endpoint: EndpointId, body: &str, report: &Report, synthetic: bool) -> Result<PayloadInfo> {

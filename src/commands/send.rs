@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 use super::{Context, prepare, resolved};
 use crate::cli::SendArgs;
 use crate::endpoints::LICENSE_PLACEHOLDER;
-use crate::error::{Exit, Failure};
-use crate::interpret::{self, Interpretation};
+use crate::error::Failure;
+use crate::interpret::{self, Answer, Interpretation};
 use crate::output::{self, Format, Output};
 use crate::request::{Prepared, RequestView};
 use crate::resolve::Settings;
@@ -53,10 +53,13 @@ pub struct SendReport {
 }
 
 /// Runs `send`.
-pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result<Exit> {
+pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result<()> {
     let out = context.out;
     let network = resolved(&settings.network, "network settings")?;
-    let (prepared, _) = prepare(args.id, &args.request, settings, out)?;
+    let (prepared, off) = prepare(args.id, &args.request, settings, out)?;
+    if let Some(warning) = &off {
+        out.diagnostic(warning);
+    }
     if prepared.placeholder_left {
         return Err(Failure::input(format!(
             "refusing to send `{}` without a license key: the body still holds `{LICENSE_PLACEHOLDER}`",
@@ -76,7 +79,7 @@ pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result
     if args.request.reveal_secrets {
         out.reveal();
     }
-    if args.verbose {
+    if args.common.ui.verbose {
         out.labelled(
             "request",
             &format!("{} {}", prepared.method(), prepared.url),
@@ -94,7 +97,7 @@ pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result
         out.protect(&Secret::new(token));
     }
     let reveal = args.request.reveal_secrets;
-    if args.verbose {
+    if args.common.ui.verbose {
         if let Some(response) = &delivery.response {
             out.labelled(
                 "response",
@@ -124,13 +127,16 @@ pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result
             interpret::interpret(
                 args.id,
                 &prepared.text,
-                r.status,
-                answer.as_ref(),
+                Answer {
+                    status: r.status,
+                    body: &r.body,
+                    json: answer.as_ref(),
+                },
                 OffsetDateTime::now_utc(),
             )
         }),
     };
-    let text = match context.global.output {
+    let text = match args.common.output.output {
         Format::Table => human(&prepared, &delivery, &report, answer.as_ref()),
         format => output::machine(format, &report)?.unwrap_or_default(),
     };
@@ -164,7 +170,42 @@ pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result
         }
         .into());
     }
-    Ok(delivery.exit())
+    if let Some(response) = delivery
+        .response
+        .as_ref()
+        .filter(|r| !(200..300).contains(&r.status))
+    {
+        let attempts = delivery.attempts.len();
+        return Err(Failure::new(
+            delivery.exit(),
+            "http-status",
+            format!(
+                "{} answered {} {}{}",
+                prepared.url,
+                response.status,
+                response.reason,
+                match attempts {
+                    0 | 1 => String::new(),
+                    n => format!(" (on each of {n} attempts)"),
+                }
+            ),
+        )
+        .hint(interpret::status_hint(args.id, response.status))
+        .into());
+    }
+    match report.interpretation.filter(|read| !read.accepted) {
+        Some(read) => Err(Failure::findings(
+            "not-accepted",
+            format!(
+                "the server answered {} but did not take the request: {}",
+                delivery.response.as_ref().map_or(0, |r| r.status),
+                read.summary
+            ),
+        )
+        .hint("the answer is shown above (or in -o json's `response`); a proxy or portal that answers for Beacon also ends here")
+        .into()),
+        None => Ok(()),
+    }
 }
 
 /// The answer as reported: the body as text (cut at a limit: a secret cut in

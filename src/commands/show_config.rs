@@ -4,29 +4,62 @@ use anyhow::Result;
 
 use super::{Context, resolved};
 use crate::cli::ShowConfigArgs;
-use crate::config::{CWD_FILE, SourceKind};
+use crate::config::{CWD_FILE, Source, SourceKind};
+use crate::diagnostic::distinct_codes;
 use crate::egress::workloads::{self, State};
 use crate::egress::{DecidedBy, LicenseSource, Report};
 use crate::endpoints::EndpointId;
-use crate::error::Exit;
+use crate::error::Failure;
 use crate::output::{self, Grid, Output, Tone};
 use crate::resolve::Settings;
 
 /// Runs `show-config`.
-pub fn run(args: &ShowConfigArgs, settings: &Settings, context: Context<'_>) -> Result<Exit> {
+pub fn run(args: &ShowConfigArgs, settings: &Settings, context: Context<'_>) -> Result<()> {
     let report = &resolved(&settings.loaded, "values")?.report;
-    let text = match output::machine(context.global.output, report)? {
+    let text = match output::machine(args.common.output.output, report)? {
         Some(text) => text,
         None => render(report, context.out),
     };
     context.out.print(&text)?;
-    Ok(
-        if !report.errors.is_empty() || (args.strict && !report.warnings.is_empty()) {
-            Exit::Findings
-        } else {
-            Exit::Success
-        },
-    )
+    verdict(report, args.strict)
+}
+
+/// Exit 3, with the reason on standard error, when Helm would refuse the values,
+/// or with `--strict` when there is any warning: a CI log that keeps only
+/// standard error still says why.
+fn verdict(report: &Report, strict: bool) -> Result<()> {
+    if let Some(first) = report.errors.first() {
+        let more = match report.errors.len() - 1 {
+            0 => String::new(),
+            n => format!(
+                " (and {} more: {})",
+                output::count(n, "error"),
+                distinct_codes(&report.errors[1..])
+            ),
+        };
+        return Err(Failure::findings(
+            "helm-refuses",
+            format!("Helm would refuse these values: {}{more}", first.message),
+        )
+        .at(first.location.clone())
+        .hint(first.hint.clone().unwrap_or_else(|| {
+            "the report on standard output says where and how to fix it".to_string()
+        }))
+        .into());
+    }
+    if strict && !report.warnings.is_empty() {
+        return Err(Failure::findings(
+            "strict",
+            format!(
+                "--strict: {} ({})",
+                output::count(report.warnings.len(), "warning"),
+                distinct_codes(&report.warnings)
+            ),
+        )
+        .hint("the report on standard output says where each is and how to fix it")
+        .into());
+    }
+    Ok(())
 }
 
 /// Where a decision was made, for a table cell: `prod.yaml:12`, `--set ...`, `chart default`.
@@ -267,14 +300,8 @@ fn sources_line(report: &Report) -> String {
     let files: Vec<String> = report
         .sources
         .iter()
-        .filter_map(|s| {
-            let name = s.file.as_deref()?;
-            Some(match s.kind {
-                SourceKind::Env => format!("{name} (from $LANGSMITH_CONFIG)"),
-                SourceKind::Cwd => format!("{name} (found in the current directory)"),
-                _ => name.to_string(),
-            })
-        })
+        .filter(|s| s.file.is_some())
+        .map(Source::describe)
         .collect();
     if files.is_empty() {
         format!(

@@ -6,10 +6,11 @@ use serde::Serialize;
 use super::{Context, resolved};
 use crate::cli::{Deny, ValidateArgs};
 use crate::decode::{self, Encoding, Gzip, Limits};
+use crate::diagnostic::distinct_codes;
 use crate::endpoints::{Defect, EndpointId};
-use crate::error::Exit;
+use crate::error::Failure;
 use crate::input::{self, Named};
-use crate::output::{self, Grid, Paint, Tone};
+use crate::output::{self, Format, Grid, Paint, Tone};
 use crate::resolve::Settings;
 use crate::secrets::Secret;
 use crate::validate::{self, Report, Severity};
@@ -31,10 +32,10 @@ pub struct SampleVerdict {
 }
 
 /// Runs `validate`.
-pub fn run(args: &ValidateArgs, settings: &Settings, context: Context<'_>) -> Result<Exit> {
+pub fn run(args: &ValidateArgs, settings: &Settings, context: Context<'_>) -> Result<()> {
     let license = resolved(&settings.license, "license")?.key.as_ref();
     if args.all_samples {
-        return all_samples(context, license);
+        return all_samples(args.common.output.output, context, license);
     }
     let (Some(endpoint), Some(file)) = (args.id, args.file.as_deref()) else {
         unreachable!("clap requires ID and FILE without --all-samples")
@@ -56,13 +57,13 @@ pub fn run(args: &ValidateArgs, settings: &Settings, context: Context<'_>) -> Re
     let body = decode::decode(
         bytes,
         endpoint,
-        args.format,
+        args.input_format,
         gzip,
         &Limits::default(),
         &name,
     )?;
     let report = validate::validate(endpoint, &body, license, &name)?;
-    let text = match output::machine(context.global.output, &report)? {
+    let text = match output::machine(args.common.output.output, &report)? {
         Some(text) => text,
         None => human(&report, &name, context.out.paint()),
     };
@@ -72,17 +73,33 @@ pub fn run(args: &ValidateArgs, settings: &Settings, context: Context<'_>) -> Re
         Some(Deny::Warnings) => s <= Severity::Warning,
         Some(Deny::Infos) => s <= Severity::Info,
     };
-    let severities = [Severity::Error, Severity::Warning, Severity::Info];
-    Ok(
-        if severities
-            .into_iter()
-            .any(|s| failing(s) && report.count(s) > 0)
-        {
-            Exit::Findings
-        } else {
-            Exit::Success
-        },
+    let failed: Vec<String> = [
+        (Severity::Error, "error"),
+        (Severity::Warning, "warning"),
+        (Severity::Info, "info"),
+    ]
+    .into_iter()
+    .filter(|(s, _)| failing(*s) && report.count(*s) > 0)
+    .map(|(s, noun)| output::count(report.count(s), noun))
+    .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let deny = match args.deny {
+        Some(Deny::Warnings) => " (--deny warnings)",
+        Some(Deny::Infos) => " (--deny infos)",
+        None => "",
+    };
+    let codes = distinct_codes(report.findings.iter().filter(|f| failing(f.severity)));
+    Err(Failure::findings(
+        "invalid",
+        format!(
+            "{name} fails validation{deny}: {} ({codes})",
+            failed.join(", ")
+        ),
     )
+    .hint("the report on standard output gives each finding's place and fix")
+    .into())
 }
 
 fn human(report: &Report, name: &str, paint: Paint) -> String {
@@ -161,13 +178,13 @@ fn human(report: &Report, name: &str, paint: Paint) -> String {
     out
 }
 
-fn all_samples(context: Context<'_>, license: Option<&Secret>) -> Result<Exit> {
+fn all_samples(format: Format, context: Context<'_>, license: Option<&Secret>) -> Result<()> {
     let verdicts: Vec<SampleVerdict> = EndpointId::ALL
         .into_iter()
         .map(|e| sample_verdict(e, license))
         .collect::<Result<_>>()?;
     let all_match = verdicts.iter().all(|v| v.matches_documented);
-    let text = match output::machine(context.global.output, &verdicts)? {
+    let text = match output::machine(format, &verdicts)? {
         Some(text) => text,
         None => {
             let mut grid = Grid::new(&[
@@ -214,11 +231,23 @@ fn all_samples(context: Context<'_>, license: Option<&Secret>) -> Result<Exit> {
         }
     };
     context.out.print(&text)?;
-    Ok(if all_match {
-        Exit::Success
-    } else {
-        Exit::Findings
-    })
+    let differ: Vec<String> = verdicts
+        .iter()
+        .filter(|v| !v.matches_documented)
+        .map(|v| v.report.endpoint.to_string())
+        .collect();
+    if differ.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::findings(
+        "samples-differ",
+        format!(
+            "the findings on {} differ from the documented defects: {}",
+            output::count(differ.len(), "published sample"),
+            differ.join(", ")
+        ),
+    )
+    .into())
 }
 
 fn sample_verdict(endpoint: EndpointId, license: Option<&Secret>) -> Result<SampleVerdict> {

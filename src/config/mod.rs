@@ -57,6 +57,21 @@ pub struct Source {
     pub kind: SourceKind,
 }
 
+impl Source {
+    /// The layer in words: `prod.yaml`, `x.yaml (from $LANGSMITH_CONFIG)`,
+    /// `the chart's defaults`.
+    pub fn describe(&self) -> String {
+        let Some(name) = self.file.as_deref() else {
+            return "the chart's defaults".to_string();
+        };
+        match self.kind {
+            SourceKind::Env => format!("{name} (from $LANGSMITH_CONFIG)"),
+            SourceKind::Cwd => format!("{name} (found in the current directory)"),
+            _ => name.to_string(),
+        }
+    }
+}
+
 /// Something about the files themselves worth a warning.
 #[derive(Debug, Clone)]
 pub enum LoadNote {

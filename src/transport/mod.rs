@@ -16,6 +16,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use url::Url;
 
+use crate::endpoints::Class;
 use crate::error::{Exit, Failure};
 use crate::request::Prepared;
 pub use failure::{Fault, FaultKind};
@@ -133,8 +134,15 @@ impl Delivery {
 /// Checks what must hold before any traffic: plain http only to loopback unless allowed.
 pub fn check_before_sending(prepared: &Prepared, network: &Network) -> Result<()> {
     if prepared.url.scheme() == "http" && !is_loopback(&prepared.url) && !network.allow_http {
+        let why = if prepared.license.is_some()
+            || prepared.endpoint.spec().class != Class::Operational
+        {
+            "the license key travels in the body"
+        } else {
+            "the telemetry would cross the network readable, and alterable, by anyone on the path"
+        };
         return Err(Failure::input(format!(
-            "refusing to send to `{}` over plain http: license keys travel in the body",
+            "refusing to send to `{}` over plain http: {why}",
             prepared.url
         ))
         .hint("use https, or pass --allow-http if this network path is trusted (plain http is always allowed to loopback)")

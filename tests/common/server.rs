@@ -61,6 +61,11 @@ impl Reply {
         self
     }
 
+    pub fn body(mut self, body: &str) -> Self {
+        self.body = body.as_bytes().to_vec();
+        self
+    }
+
     pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = Some(delay);
         self
