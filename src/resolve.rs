@@ -338,6 +338,7 @@ fn load_values(
         } else {
             None
         },
+        ..LoadOptions::default()
     })?;
     let report = egress::analyse(&values);
     Ok(Some(Loaded { values, report }))
