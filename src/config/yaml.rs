@@ -188,9 +188,10 @@ pub struct SyntaxError {
 /// 10,000; a values file is rarely 20 deep).
 pub const MAX_DEPTH: usize = 256;
 /// More nodes than this (keys and values, counting every copy an alias or a `<<` merge
-/// makes) is refused: it bounds memory to about 150 MB whatever the file, where the
-/// chart's own values.yaml has about 5,000.
-pub const MAX_NODES: usize = 1_000_000;
+/// makes) is refused. A node costs about 100 bytes, so this bounds the tree to about
+/// 200 MB whatever the file: the chart's own values.yaml has about 5,000 nodes, a dense
+/// 10 MB values file about 1,000,000, a 1,000,000-entry `commonEnv` 5,000,000.
+pub const MAX_NODES: usize = 2_000_000;
 /// Text copied by aliases beyond this is refused: a 1 MB anchor aliased 1,000 times would
 /// cost a gigabyte (Go shares the string; beacon-cli copies it).
 pub const MAX_ALIAS_BYTES: usize = 64 * 1024 * 1024;
@@ -242,7 +243,7 @@ pub fn parse(bytes: &[u8], source: usize) -> Result<Parsed, SyntaxError> {
             let (first_line, text) = piece?;
             builder.piece(Piece {
                 first_line,
-                input: Input::Utf8(&text),
+                input: Input::Utf8(text),
             })?;
         }
     }
@@ -350,7 +351,7 @@ struct Piece<'a> {
 }
 
 enum Input<'a> {
-    Utf8(&'a str),
+    Utf8(Cow<'a, str>),
     Utf16(&'a [u8]),
 }
 
@@ -551,12 +552,14 @@ impl Builder {
     /// Reads the first YAML document of one piece, as go-yaml's `Unmarshal` does.
     fn piece(&mut self, piece: Piece<'_>) -> Result<(), SyntaxError> {
         self.first_line = piece.first_line;
-        let (text, incomplete) = match piece.input {
-            Input::Utf8(text) => (text.to_string(), false),
+        let (mut text, incomplete) = match piece.input {
+            Input::Utf8(text) => (text.into_owned(), false),
             Input::Utf16(bytes) => decode_utf16(bytes)?,
         };
         // go-yaml's reader drops a byte-order mark at the start of each piece.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
         let (text, bom) = protect(text, '\u{feff}', |t| {
             t.match_indices('\u{feff}')
                 .find(|(i, _)| *i > 0)
@@ -1158,15 +1161,15 @@ impl Builder {
 /// keeps it as text (its check looks only at the start of its buffer), so a file made by
 /// concatenating two files with marks has the key `\u{feff}name` in Helm.
 fn protect(
-    text: &str,
+    text: String,
     target: char,
     first: impl Fn(&str) -> Option<usize>,
 ) -> (String, Option<char>) {
-    let Some(at) = first(text) else {
-        return (text.to_string(), None);
+    let Some(at) = first(&text) else {
+        return (text, None);
     };
-    let Some(stand_in) = stand_in_for(text, None) else {
-        return (text.to_string(), None);
+    let Some(stand_in) = stand_in_for(&text, None) else {
+        return (text, None);
     };
     let (head, tail) = text.split_at(at);
     let out = format!("{head}{}", tail.replace(target, &stand_in.to_string()));
