@@ -195,8 +195,10 @@ pub const MAX_NODES: usize = 2_000_000;
 /// Text copied by aliases beyond this is refused: a 1 MB anchor aliased 1,000 times would
 /// cost a gigabyte (Go shares the string; beacon-cli copies it).
 pub const MAX_ALIAS_BYTES: usize = 64 * 1024 * 1024;
-/// How many `\\'` escapes in one piece are read (each costs a second reading).
+/// How many double-quoted strings with `\\'` escapes one piece may hold: each costs
+/// another reading of the piece, so the readings are also capped at 256 MiB in all.
 const MAX_RETRIES: usize = 1000;
+const RETRY_BYTES: usize = 256 << 20;
 /// How many bytes the YAML parser sees at a time, as go-yaml's reader: an error after the
 /// end of the first document of a piece (`...`) is never seen, as in Helm.
 const WINDOW: usize = 512;
@@ -517,6 +519,8 @@ struct Builder {
     quote_stand_in: Option<char>,
     /// Where a `\\'` escape stopped the parser (a byte offset in the piece's text).
     escape_quote_at: Option<usize>,
+    /// Whether a `\\'` stand-in turned up outside a double-quoted scalar.
+    misplaced_stand_in: bool,
     /// Positions of keys Helm cannot turn into a JSON key (null, above int64), with why:
     /// refused only if the key survives in the document's final tree, as in Helm.
     bad_keys: HashMap<Pos, &'static str>,
@@ -544,6 +548,7 @@ impl Builder {
             bom_stand_in: None,
             quote_stand_in: None,
             escape_quote_at: None,
+            misplaced_stand_in: false,
             bad_keys: HashMap::new(),
             text: String::new(),
         }
@@ -574,34 +579,61 @@ impl Builder {
             self.parsed.merge_overrides.len(),
         );
         let (nodes, text_bytes, alias_bytes) = (self.nodes, self.text_bytes, self.alias_bytes);
+        // go-yaml reads `\\'` in a double-quoted string as `'`; libyaml does not know the
+        // escape. When it stops on one, every `\\'` is written as a stand-in followed by
+        // `'` (the same width, so positions hold) and the piece is read again, the stand-in
+        // turned back into nothing in each double-quoted scalar. Should a stand-in land
+        // anywhere else (a `\\'` in a plain or single-quoted scalar means those two
+        // characters), the piece is read from its original text again, patching one
+        // double-quoted string at a time.
+        let mut original: Option<String> = None;
+        let mut one_at_a_time = false;
         let mut retries = 0;
         loop {
             self.escape_quote_at = None;
-            match self.document(incomplete) {
-                Err(_) if retries < MAX_RETRIES && self.escape_quote_at.is_some() => {
-                    // go-yaml reads `\'` in a double-quoted string as `'`; libyaml does not
-                    // know the escape. Write it as a stand-in followed by `'` (the same
-                    // width, so positions hold), put `'` back in the scalar, read again.
-                    let at = self.escape_quote_at.unwrap_or_default();
-                    let stand_in = match self.quote_stand_in {
-                        Some(c) => c,
-                        None => {
-                            let c = stand_in_for(&self.text, self.bom_stand_in)
-                                .ok_or_else(|| self.error(Mark::default(), "no stand-in"))?;
-                            self.quote_stand_in = Some(c);
-                            c
-                        }
-                    };
-                    self.text.replace_range(at..at + 1, &stand_in.to_string());
-                    self.parsed.documents.truncate(documents);
-                    self.parsed.duplicate_keys.truncate(duplicates);
-                    self.parsed.merge_overrides.truncate(overrides);
-                    (self.nodes, self.text_bytes, self.alias_bytes) =
-                        (nodes, text_bytes, alias_bytes);
-                    retries += 1;
+            self.misplaced_stand_in = false;
+            let result = self.document(incomplete);
+            let retry = if self.misplaced_stand_in && !one_at_a_time {
+                one_at_a_time = true;
+                self.text = original.take().unwrap_or_default();
+                true
+            } else if let Some(at) = self.escape_quote_at {
+                if retries >= MAX_RETRIES || retries.saturating_mul(self.text.len()) > RETRY_BYTES {
+                    return Err(self.limit(
+                        Mark::default(),
+                        "too many double-quoted strings with a `\\'` escape for beacon-cli to read (Helm reads them)".into(),
+                    ));
                 }
-                result => return result,
+                let stand_in = match self.quote_stand_in {
+                    Some(c) => c,
+                    None => {
+                        let c = stand_in_for(&self.text, self.bom_stand_in)
+                            .ok_or_else(|| self.error(Mark::default(), "no stand-in"))?;
+                        self.quote_stand_in = Some(c);
+                        c
+                    }
+                };
+                let escapes = if one_at_a_time {
+                    quote_escapes(&self.text, at)
+                } else {
+                    original = Some(self.text.clone());
+                    all_quote_escapes(&self.text)
+                };
+                for at in escapes.into_iter().rev() {
+                    self.text.replace_range(at..at + 1, &stand_in.to_string());
+                }
+                true
+            } else {
+                false
+            };
+            if !retry {
+                return result;
             }
+            self.parsed.documents.truncate(documents);
+            self.parsed.duplicate_keys.truncate(duplicates);
+            self.parsed.merge_overrides.truncate(overrides);
+            (self.nodes, self.text_bytes, self.alias_bytes) = (nodes, text_bytes, alias_bytes);
+            retries += 1;
         }
     }
 
@@ -747,6 +779,14 @@ impl Builder {
             }
             error
         })?;
+        if let (Some(c), EventData::Scalar { value, style, .. }) =
+            (self.quote_stand_in, &event.data)
+        {
+            if *style != libyaml_safer::ScalarStyle::DoubleQuoted && value.contains(c) {
+                self.misplaced_stand_in = true;
+                return Err(self.error(event.start_mark, "a `\\'` outside a double-quoted string"));
+            }
+        }
         if let EventData::Scalar {
             style: libyaml_safer::ScalarStyle::DoubleQuoted,
             ..
@@ -1174,6 +1214,46 @@ fn protect(
     let (head, tail) = text.split_at(at);
     let out = format!("{head}{}", tail.replace(target, &stand_in.to_string()));
     (out, Some(stand_in))
+}
+
+/// The byte offsets of the `\\` of every `\\'` in the text that is an escape if it is in
+/// a double-quoted string (not the second half of a `\\\\`).
+fn all_quote_escapes(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1) == Some(&b'\'') {
+                found.push(i);
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// The byte offsets of the `\\` of every `\\'` escape in the double-quoted string the
+/// text at `at` lies in (from `at` to the string's closing quote).
+fn quote_escapes(text: &str, at: usize) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut i = at;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => {
+                if bytes.get(i + 1) == Some(&b'\'') {
+                    found.push(i);
+                }
+                i += 2;
+            }
+            b'"' => break,
+            _ => i += 1,
+        }
+    }
+    found
 }
 
 /// A private-use character that does not occur in the text (nor is `taken`).
@@ -1807,6 +1887,21 @@ mod tests {
             err.message.contains("excessive aliasing") || err.kind == ErrorKind::Limit,
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_quote_escape_reads_as_go_yaml_reads_it() {
+        let doc = root("a: \"x\\'y\\'z\"\nb: 'p\\'\nc: \"\\\\'\"\nd: \"q\\'\"\n");
+        let get = |k: &str| doc.entry(k).unwrap().node.value.clone();
+        assert_eq!(get("a"), Value::Str("x'y'z".into()));
+        assert_eq!(
+            get("b"),
+            Value::Str("p\\".into()),
+            "single-quoted: no escapes"
+        );
+        assert_eq!(get("c"), Value::Str("\\'".into()));
+        assert_eq!(get("d"), Value::Str("q'".into()));
+        assert_eq!(doc.entry("d").unwrap().node.pos.col, 4);
     }
 
     #[test]
