@@ -104,24 +104,23 @@ pub fn load(files: &[PathBuf]) -> Result<Manifests> {
             },
         )?;
         let name = read.name;
-        let text = String::from_utf8(read.bytes).map_err(|e| {
-            Failure::input(format!(
-                "`{name}` is not UTF-8 text (byte {})",
-                e.utf8_error().valid_up_to()
-            ))
-            .hint("manifests are YAML or JSON, which are UTF-8")
-        })?;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let documents = yaml::parse_all(text, source).map_err(|e| {
-            Failure::input(format!(
-                "`{name}`:{}:{}: invalid YAML: {}",
-                e.line, e.col, e.message
-            ))
-            .hint(format!(
-                "fix the YAML at line {}, column {} of `{name}`",
-                e.line, e.col
-            ))
-        })?;
+        let documents = yaml::parse(&read.bytes, source)
+            .map_err(|e| {
+                Failure::input(format!(
+                    "`{name}`:{}:{}: invalid YAML: {}",
+                    e.line, e.col, e.message
+                ))
+                .hint(e.hint.map_or_else(
+                    || {
+                        format!(
+                            "fix the YAML at line {}, column {} of `{name}`",
+                            e.line, e.col
+                        )
+                    },
+                    str::to_string,
+                ))
+            })?
+            .documents;
         out.sources.push(Source {
             file: Some(name),
             kind: SourceKind::Manifests,

@@ -401,6 +401,7 @@ fn load_values(
         } else {
             None
         },
+        ..LoadOptions::default()
     })?;
     let version = chart_version(flags.chart_version)?;
     let report = egress::analyse(&values, &version);

@@ -425,10 +425,19 @@ fn duplicate_keys_and_extra_documents_are_reported() {
         "the later `metrics: true` wins"
     );
     assert!(
-        report.endpoint("traces").enabled,
-        "the second document is not read"
+        !report.endpoint("traces").enabled,
+        "Helm merges the second document too"
     );
-    assert!(report.codes().contains(&"ignored-documents"));
+    assert_eq!(report.endpoint("traces").decided_by.line, Some(8));
+    let several = report.warning("several-documents");
+    assert!(
+        several
+            .file
+            .as_deref()
+            .unwrap()
+            .ends_with("duplicates.yaml")
+    );
+    assert!(!report.codes().contains(&"ignored-documents"));
 }
 
 #[test]

@@ -77,8 +77,17 @@ impl Source {
 pub enum LoadNote {
     /// A key written twice in one mapping; the later one wins.
     DuplicateKey { path: String, pos: Pos },
-    /// A file with more than one YAML document; Helm reads the first.
-    IgnoredDocuments { source: usize, count: usize },
+    /// A key written above a `<<` merge key that brings it too: Helm applies the merge
+    /// in order, so the merged value wins.
+    MergeOverridesKey { path: String, pos: Pos, merge: Pos },
+    /// A file with more than one YAML document holding values; Helm merges them in
+    /// order, later documents winning.
+    SeveralDocuments { source: usize, count: usize },
+    /// A file that holds no values: empty, only comments, or `null`.
+    EmptyValues { source: usize },
+    /// A file whose top level is a Kubernetes manifest (`apiVersion` and `kind`, or a
+    /// `kind: List` with `items`), not chart values; `pos` is its `kind` key.
+    ManifestAsValues { source: usize, pos: Pos },
 }
 
 /// The merged values with their provenance.
@@ -105,6 +114,9 @@ pub struct LoadOptions {
     pub env_config: Option<PathBuf>,
     /// The directory searched for `langsmith_config.yaml`, when it is looked for.
     pub cwd: Option<PathBuf>,
+    /// Start from no values instead of the chart's defaults: the values Helm computes
+    /// for a chart without a `values.yaml` (what the Helm oracle tests compare with).
+    pub without_chart_defaults: bool,
 }
 
 /// A looked-up value with the position of the key that holds it.
@@ -119,80 +131,88 @@ pub struct Found<'a> {
 impl Values {
     /// Reads and merges every layer the options name.
     pub fn load(options: &LoadOptions) -> Result<Values> {
+        let root = if options.without_chart_defaults {
+            Node {
+                value: Value::Map(Vec::new()),
+                pos: Pos::flag(0),
+            }
+        } else {
+            yaml::parse(CHART_DEFAULTS.as_bytes(), 0)
+                .ok()
+                .and_then(|parsed| parsed.documents.into_iter().next())
+                .ok_or_else(|| anyhow::anyhow!("built-in chart defaults are not a mapping"))?
+        };
         let mut values = Values {
             sources: vec![Source {
                 file: None,
                 kind: SourceKind::ChartDefaults,
             }],
-            root: yaml::parse(CHART_DEFAULTS, 0)
-                .map(|doc| doc.root)
-                .map_err(|e| anyhow::anyhow!("built-in chart defaults: {}", e.message))?,
+            root,
             notes: Vec::new(),
         };
-        let mut stdin_used = false;
-        for (path, kind) in chosen_files(options) {
-            if path.as_os_str() == "-" {
-                if stdin_used {
-                    return Err(Failure::input("`-f -` is given twice")
-                        .hint("standard input can be read only once; save it to a file for the second use")
-                        .into());
-                }
-                stdin_used = true;
-            }
-            let (name, text) = read_file(&path, kind)?;
-            values.add_file(name, kind, &text)?;
+        let chosen = chosen_files(options);
+        if chosen
+            .iter()
+            .filter(|(path, _)| path.as_os_str() == "-")
+            .count()
+            > 1
+        {
+            return Err(Failure::input("`-f -` is given twice")
+                .hint("standard input can be read only once; save it to a file for the second use")
+                .into());
+        }
+        for (path, kind) in chosen {
+            let (name, bytes) = read_file(&path, kind)?;
+            values.add_file(name, kind, &bytes)?;
         }
         values.apply_sets(&options.set, true)?;
         values.apply_sets(&options.set_string, false)?;
         Ok(values)
     }
 
-    fn add_file(&mut self, name: String, kind: SourceKind, text: &str) -> Result<()> {
-        let source = self.sources.len();
-        let doc = yaml::parse(text, source).map_err(|e| {
-            Failure::input(format!(
-                "`{name}`:{}:{}: invalid YAML: {}",
-                e.line, e.col, e.message
-            ))
-            .hint(format!(
-                "fix the YAML at line {}, column {} of `{name}`; Helm would refuse this file too",
-                e.line, e.col
-            ))
-        })?;
-        let root = match doc.root.value {
-            Value::Map(_) => doc.root,
-            // An empty file is an empty set of values, as in Helm.
-            Value::Null => Node {
-                value: Value::Map(Vec::new()),
-                pos: doc.root.pos,
-            },
-            ref other => {
-                return Err(Failure::input(format!(
-                    "`{name}`:{}:{}: the top level of a values file must be a mapping (`key: value`), found {}",
-                    doc.root.pos.line,
-                    doc.root.pos.col,
-                    other.kind()
-                ))
-                .hint("a values file starts with keys such as `config:`; see `helm show values langsmith/langsmith`")
+    fn add_file(&mut self, name: String, kind: SourceKind, bytes: &[u8]) -> Result<()> {
+        if kind == SourceKind::Stdin && bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(Failure::input("standard input (`-f -`) is empty: there are no values to read")
+                .hint("the command that feeds it probably failed (for example `helm get values RELEASE -o yaml`): run it alone to see its error, or save the values to a file and pass `-f FILE`")
                 .into());
-            }
-        };
+        }
+        let source = self.sources.len();
+        let parsed = yaml::parse(bytes, source).map_err(|e| refusal(&name, e))?;
         self.sources.push(Source {
             file: Some(name),
             kind,
         });
         self.notes.extend(
-            doc.duplicate_keys
+            parsed
+                .duplicate_keys
                 .into_iter()
                 .map(|(path, pos)| LoadNote::DuplicateKey { path, pos }),
         );
-        if doc.ignored_documents > 0 {
-            self.notes.push(LoadNote::IgnoredDocuments {
-                source,
-                count: doc.ignored_documents,
-            });
+        self.notes.extend(
+            parsed
+                .merge_overrides
+                .into_iter()
+                .map(|(path, pos, merge)| LoadNote::MergeOverridesKey { path, pos, merge }),
+        );
+        let count = parsed.documents.len();
+        if count > 1 {
+            self.notes
+                .push(LoadNote::SeveralDocuments { source, count });
         }
-        merge(&mut self.root, root);
+        if let Some(pos) = parsed.documents.iter().find_map(manifest_kind) {
+            self.notes.push(LoadNote::ManifestAsValues { source, pos });
+        }
+        // Helm merges the documents of one file first (later wins), then the file over
+        // the earlier layers.
+        let mut documents = parsed.documents.into_iter();
+        let Some(mut file) = documents.next() else {
+            self.notes.push(LoadNote::EmptyValues { source });
+            return Ok(());
+        };
+        for document in documents {
+            merge(&mut file, document);
+        }
+        merge(&mut self.root, file);
         Ok(())
     }
 
@@ -226,6 +246,11 @@ impl Values {
             key_pos = entry.key_pos;
         }
         Some(Found { node, key_pos })
+    }
+
+    /// The merged values as JSON, as Helm's `toJson` prints `.Values` (integers exact).
+    pub fn to_json(&self) -> serde_json::Value {
+        self.root.to_json()
     }
 
     /// The file name of a source, or `None` for the chart defaults.
@@ -351,8 +376,8 @@ fn chosen_files(options: &LoadOptions) -> Vec<(PathBuf, SourceKind)> {
     }
 }
 
-/// A values file's name and text.
-fn read_file(path: &Path, kind: SourceKind) -> Result<(String, String)> {
+/// A values file's name and bytes.
+fn read_file(path: &Path, kind: SourceKind) -> Result<(String, Vec<u8>)> {
     let what = if kind == SourceKind::Env {
         "values file (named by $LANGSMITH_CONFIG)"
     } else {
@@ -367,30 +392,83 @@ fn read_file(path: &Path, kind: SourceKind) -> Result<(String, String)> {
             limit: MAX_FILE_BYTES,
         },
     )?;
-    let text = into_text(input.bytes, &format!("`{}`", input.name))?;
-    Ok((input.name, text))
+    Ok((input.name, input.bytes))
 }
 
-fn into_text(bytes: Vec<u8>, shown: &str) -> Result<String> {
-    String::from_utf8(bytes).map_err(|e| {
-        let before = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-        Failure::input(format!("{shown}:{line}:{col}: not UTF-8 text"))
-            .hint("values files are UTF-8 YAML; re-save the file as UTF-8")
-            .into()
-    })
+/// A file the reader refuses, as a failure naming the file, line and column.
+fn refusal(name: &str, e: yaml::SyntaxError) -> anyhow::Error {
+    let (line, col) = (e.line, e.col);
+    let at = format!("`{name}`:{line}:{col}");
+    let failure = match e.kind {
+        yaml::ErrorKind::Invalid => {
+            Failure::input(format!("{at}: invalid YAML: {}", e.message)).hint(match e.hint {
+                Some(hint) => format!("{hint}; Helm refuses this file too"),
+                None => format!(
+                    "fix the YAML at line {line}, column {col} of `{name}`; Helm would refuse this file too"
+                ),
+            })
+        }
+        yaml::ErrorKind::NotUtf8 => Failure::input(format!("{at}: not UTF-8 text"))
+            .hint("values files are UTF-8 YAML; re-save the file as UTF-8"),
+        yaml::ErrorKind::TopLevel => Failure::input(format!(
+            "{at}: the top level of a values file must be a mapping (`key: value`), found {}",
+            e.message
+        ))
+        .hint("a values file starts with keys such as `config:`; see `helm show values langsmith/langsmith`"),
+        yaml::ErrorKind::Limit => Failure::input(format!("{at}: {}", e.message)).hint(
+            "real values files are far smaller and shallower: check that this is the right file (the limits are listed in the README)",
+        ),
+    };
+    failure.into()
 }
+
+/// The position of the `kind` key when a document is a Kubernetes manifest: `apiVersion`
+/// and `kind` at the top level, or a `kind: List` with `items`.
+fn manifest_kind(document: &Node) -> Option<Pos> {
+    let kind = document.entry("kind")?;
+    let list = matches!(&kind.node.value, Value::Str(k) if k == "List")
+        && document.entry("items").is_some();
+    (document.entry("apiVersion").is_some() || list).then_some(kind.key_pos)
+}
+
+/// Mappings of up to this many keys together are merged by a linear search, larger ones
+/// through an index.
+const SMALL_MERGE: usize = 16;
 
 /// Helm's merge of one values layer over another: mappings merge key by key,
 /// anything else (lists included) replaces, and `null` stays as a deletion marker
-/// so the report can say which line deleted a key.
+/// so the report can say which line deleted a key. Linear in the size of both
+/// mappings: keys are looked up through an index.
 pub fn merge(base: &mut Node, overlay: Node) {
     match (&mut base.value, overlay.value) {
-        (Value::Map(base_entries), Value::Map(overlay_entries)) => {
+        (Value::Map(base_entries), Value::Map(overlay_entries))
+            if base_entries.len() + overlay_entries.len() <= SMALL_MERGE =>
+        {
             for entry in overlay_entries {
                 match base_entries.iter_mut().find(|e| e.key == entry.key) {
                     Some(existing) => {
+                        existing.key_pos = entry.key_pos;
+                        merge(&mut existing.node, entry.node);
+                    }
+                    None => base_entries.push(entry),
+                }
+            }
+        }
+        (Value::Map(base_entries), Value::Map(overlay_entries)) => {
+            let index: std::collections::HashMap<&str, usize> = base_entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.key.as_str(), i))
+                .collect();
+            let found: Vec<Option<usize>> = overlay_entries
+                .iter()
+                .map(|e| index.get(e.key.as_str()).copied())
+                .collect();
+            drop(index);
+            for (entry, found) in overlay_entries.into_iter().zip(found) {
+                match found {
+                    Some(i) => {
+                        let existing = &mut base_entries[i];
                         existing.key_pos = entry.key_pos;
                         merge(&mut existing.node, entry.node);
                     }
@@ -412,21 +490,24 @@ mod tests {
     use super::*;
 
     fn node(text: &str, source: usize) -> Node {
-        yaml::parse(text, source).unwrap().root
+        yaml::parse(text.as_bytes(), source)
+            .unwrap()
+            .documents
+            .remove(0)
     }
 
     #[test]
     fn maps_merge_lists_replace_later_wins_null_deletes() {
-        let mut base = node("a:\n  x: 1\n  y: 2\nlist: [1, 2, 3]\nkeep: k\ngone: g\n", 1);
+        let mut base = node("a:\n  p: 1\n  q: 2\nlist: [1, 2, 3]\nkeep: k\ngone: g\n", 1);
         merge(
             &mut base,
-            node("a:\n  y: 20\n  z: 30\nlist: [9]\ngone: null\n", 2),
+            node("a:\n  q: 20\n  r: 30\nlist: [9]\ngone: null\n", 2),
         );
         let a = &base.entry("a").unwrap().node;
-        assert_eq!(a.entry("x").unwrap().node.value, Value::Int(1));
-        assert_eq!(a.entry("y").unwrap().node.value, Value::Int(20));
-        assert_eq!(a.entry("y").unwrap().key_pos.source, 2);
-        assert_eq!(a.entry("z").unwrap().node.value, Value::Int(30));
+        assert_eq!(a.entry("p").unwrap().node.value, Value::Int(1));
+        assert_eq!(a.entry("q").unwrap().node.value, Value::Int(20));
+        assert_eq!(a.entry("q").unwrap().key_pos.source, 2);
+        assert_eq!(a.entry("r").unwrap().node.value, Value::Int(30));
         let Value::Seq(list) = &base.entry("list").unwrap().node.value else {
             panic!("list")
         };
@@ -458,7 +539,7 @@ mod tests {
             .add_file(
                 "v.yaml".into(),
                 SourceKind::File,
-                "config:\n  langsmithLicenseKey: lic-1234\n  existingSecretName: my-secret\n  basicAuth:\n    initialOrgAdminPassword: pw-5678\ncommonEnv:\n  - name: HTTPS_PROXY\n    value: bob:hunter2@proxy:3128\n  - name: DB_PASSWORD\n    value: dbpw-90\n  - name: BEACON_ENDPOINT\n    value: https://u:endpw@gw.corp\n  - name: NO_PROXY\n    value: localhost\n",
+                b"config:\n  langsmithLicenseKey: lic-1234\n  existingSecretName: my-secret\n  basicAuth:\n    initialOrgAdminPassword: pw-5678\ncommonEnv:\n  - name: HTTPS_PROXY\n    value: bob:hunter2@proxy:3128\n  - name: DB_PASSWORD\n    value: dbpw-90\n  - name: BEACON_ENDPOINT\n    value: https://u:endpw@gw.corp\n  - name: NO_PROXY\n    value: localhost\n",
             )
             .unwrap();
         let mut found: Vec<String> = values

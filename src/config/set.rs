@@ -214,7 +214,9 @@ fn parse_value(raw: &str, typed: bool, pos: Pos) -> Value {
     scalar(&unescape(raw), typed)
 }
 
-/// Helm's `typedVal`: booleans, null and plain decimal integers; all else is a string.
+/// Helm's `typedVal`: booleans and null in any case, `0`, and what Go's
+/// `ParseInt(s, 10, 64)` reads from a text that does not start with `0` (so `-05` and
+/// `+5` are integers, `007` is not); all else is a string.
 fn scalar(text: &str, typed: bool) -> Value {
     if !typed {
         return Value::Str(text.to_string());
@@ -231,9 +233,9 @@ fn scalar(text: &str, typed: bool) -> Value {
     if text == "0" {
         return Value::Int(0);
     }
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    if !digits.is_empty() && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
-    {
+    if !text.is_empty() && !text.starts_with('0') {
+        // Rust's i64 parser reads what Go's base-10 ParseInt reads: an optional sign,
+        // then ASCII digits, in range.
         if let Ok(n) = text.parse::<i64>() {
             return Value::Int(n);
         }
@@ -324,7 +326,7 @@ mod tests {
         let mut root = empty();
         apply(
             &mut root,
-            "a.b=true,c=FALSE,d=42,e=007,f=null,g=1.5,h=",
+            "a.b=true,c=FALSE,d=42,e=007,f=null,g=1.5,h=,i=-0,j=+5,k=-05",
             true,
             0,
         )
@@ -336,6 +338,9 @@ mod tests {
         assert_eq!(get(&root, &["f"]), &Value::Null);
         assert_eq!(get(&root, &["g"]), &Value::Str("1.5".into()));
         assert_eq!(get(&root, &["h"]), &Value::Str(String::new()));
+        assert_eq!(get(&root, &["i"]), &Value::Int(0));
+        assert_eq!(get(&root, &["j"]), &Value::Int(5));
+        assert_eq!(get(&root, &["k"]), &Value::Int(-5));
     }
 
     #[test]

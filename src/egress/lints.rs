@@ -86,6 +86,7 @@ impl Analysis<'_> {
 
     pub(super) fn load_notes(&mut self) {
         let values = self.values;
+        let file = |source: usize| values.sources[source].file.clone();
         for note in &values.notes {
             match note {
                 LoadNote::DuplicateKey { path, pos } => self.warn(
@@ -94,22 +95,39 @@ impl Analysis<'_> {
                     format!("`{path}` is written twice in one mapping: Helm keeps the later one, at this line"),
                     "delete one of the two so the file says one thing".to_string(),
                 ),
-                LoadNote::IgnoredDocuments { source, count } => {
+                LoadNote::MergeOverridesKey { path, pos, merge } => self.warn(
+                    "merge-overrides-key",
+                    Some(*merge),
+                    format!(
+                        "the `<<` merge key at line {} brings `{path}` too, and Helm applies it in order: the merged value replaces the one written at line {}",
+                        merge.line, pos.line
+                    ),
+                    "put `<<:` first in the mapping, before the keys meant to override it".to_string(),
+                ),
+                LoadNote::SeveralDocuments { source, count } => {
                     let diagnostic = Diagnostic::warning(
-                        "ignored-documents",
-                        format!(
-                            "the file holds {count} more YAML document{} after the first (`---`); Helm reads only the first",
-                            if *count == 1 { "" } else { "s" }
-                        ),
+                        "several-documents",
+                        format!("the file holds {count} YAML documents (`---`): Helm merges them in order, each later document winning over the earlier ones"),
                     )
-                    .at(Location::Values {
-                        file: values.sources[*source].file.clone(),
-                        line: None,
-                        column: None,
-                    })
-                    .hint("split the documents into separate files and pass each with -f");
+                    .at(Location::Values { file: file(*source), line: None, column: None })
+                    .hint("merge them into one document, or split them into files passed in order with -f, so the order is explicit");
                     self.warnings.push(diagnostic);
                 }
+                LoadNote::EmptyValues { source } => {
+                    let diagnostic = Diagnostic::warning(
+                        "empty-values",
+                        "the file holds no values (it is empty, only comments, or `null`): Helm reads it as no values, so the chart defaults stand".to_string(),
+                    )
+                    .at(Location::Values { file: file(*source), line: None, column: None })
+                    .hint("check that this is the file you meant; `helm get values RELEASE -o yaml` prints the values in force");
+                    self.warnings.push(diagnostic);
+                }
+                LoadNote::ManifestAsValues { pos, .. } => self.warn(
+                    "manifest-as-values",
+                    Some(*pos),
+                    "this is a Kubernetes manifest (`apiVersion` and `kind` at the top level), not chart values: Helm would read its keys as values and they change nothing".to_string(),
+                    "to read rendered manifests pass them with `--manifests FILE`; for the values in force use `helm get values RELEASE -o yaml`".to_string(),
+                ),
             }
         }
     }
