@@ -207,7 +207,7 @@ Examples:
   export HTTPS_PROXY=http://proxy.corp:3128                         # through your proxy,
   beacon-cli send verify --cacert corp-ca.pem --license-file license.txt   # which inspects TLS
   beacon-cli send metrics --synthetic --url http://127.0.0.1:8080   # to a local capture
-  beacon-cli send ingest-traces --license-file license.txt -o json | jq .outcome"
+  beacon-cli send ingest-traces --url http://127.0.0.1:8080 -o json | jq .outcome   # the sample"
     )]
     Send(SendArgs),
 
@@ -413,6 +413,12 @@ pub struct SendArgs {
     /// How to reach the server.
     #[command(flatten)]
     pub network: NetworkArgs,
+
+    /// Send a published sample or synthetic billing or usage payload (ingest-traces,
+    /// usage-snapshot) to LangChain's own Beacon: it would count as real usage under your
+    /// license. Without it, a terminal asks; a script is refused
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 
     /// Values, output format, colour and verbosity.
     #[command(flatten)]

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 use std::cell::Cell as Flag;
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
@@ -299,6 +299,9 @@ pub struct Output {
     width: Option<usize>,
     err_width: Option<usize>,
     verbosity: Verbosity,
+    /// Whether a person can answer a question: standard input and standard
+    /// error are both terminals.
+    interactive: bool,
     redactor: Redactor,
     /// Set when standard output was closed early (`| head`): later output is
     /// dropped, and the run ends with the status it would have had.
@@ -313,6 +316,7 @@ impl Output {
             width: widths.stdout,
             err_width: widths.stderr,
             verbosity,
+            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             redactor: Redactor::new(),
             stdout_closed: Flag::new(false),
         }
@@ -321,6 +325,20 @@ impl Output {
     /// How much to say on standard error.
     pub fn verbosity(&self) -> Verbosity {
         self.verbosity
+    }
+
+    /// Asks a yes-or-no question on the terminal (`[y/N]`, no by default):
+    /// `None` when nobody can answer (standard input or standard error is not a
+    /// terminal), so a script is never left waiting.
+    pub fn confirm(&self, question: &str) -> Option<bool> {
+        use std::io::BufRead;
+        if !self.interactive {
+            return None;
+        }
+        self.eprint(&format!("{question} [y/N] "));
+        let mut answer = String::new();
+        let read = std::io::stdin().lock().take(256).read_line(&mut answer);
+        Some(read.is_ok() && matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
     }
 
     /// Colour for standard output.

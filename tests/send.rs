@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use common::proxy::Tinyproxy;
+use common::proxy::{Doorman, Tinyproxy};
 use common::server::{Recorded, Reply, TestPki, TestServer};
 use common::{IDS, Run, beacon, run, ungzip};
 use serde::Deserialize;
@@ -859,4 +859,121 @@ fn bad_timeouts_and_retries_are_usage_errors() {
         cmd.args(["send", "verify"]).args(args);
         assert_eq!(run(cmd).code, 2, "{args:?}");
     }
+}
+
+#[test]
+fn invented_usage_for_langchains_beacon_needs_yes() {
+    let setup = setup();
+    let door = Doorman::start();
+    let proxy = door.url();
+    // A script without --yes: refused before any traffic, sample or synthetic.
+    for args in [
+        &["ingest-traces"][..],
+        &["usage-snapshot", "--synthetic"],
+        &["ingest-traces", "--url", "https://eu.beacon.langchain.com"],
+    ] {
+        let out = send_human(&setup, &[args, &["--proxy", &proxy]].concat());
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("without --yes: it would be recorded as real usage"),
+            "{}",
+            out.stderr
+        );
+        assert!(door.seen().is_empty(), "{args:?}: nothing may leave");
+    }
+    // With --yes it goes: the proxy sees the tunnel asked for, and refuses it.
+    let out = send_human(
+        &setup,
+        &[
+            "ingest-traces",
+            "--yes",
+            "--proxy",
+            &proxy,
+            "--retries",
+            "0",
+        ],
+    );
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    assert_eq!(door.seen(), ["CONNECT beacon.langchain.com:443 HTTP/1.1"]);
+    // Your own body needs no --yes; neither does verify, nor another host.
+    let body = setup.dir.path().join("own.json");
+    std::fs::write(
+        &body,
+        r#"{"license": "<YOUR_LICENSE_KEY>", "trace_transactions": []}"#,
+    )
+    .unwrap();
+    let out = send_human(
+        &setup,
+        &[
+            "ingest-traces",
+            "--payload",
+            body.to_str().unwrap(),
+            "--proxy",
+            &proxy,
+            "--retries",
+            "0",
+        ],
+    );
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    assert_eq!(door.seen().len(), 2);
+    let server = TestServer::start(|_, r| documented(r));
+    let out = send_human(&setup, &["usage-snapshot", "--url", &server.url()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+/// `send` run in a pseudo-terminal (util-linux `script`), its keyboard fed `typed`.
+fn send_in_terminal(setup: &Setup, args: &[&str], typed: &str) -> String {
+    use std::io::Write;
+    let bin = assert_cmd::cargo::cargo_bin("beacon-cli");
+    let command = format!(
+        "exec {} send --license-file {} {}",
+        bin.display(),
+        setup.license,
+        args.join(" ")
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .current_dir(setup.dir.path())
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    // Typed once the question is on the screen.
+    std::thread::sleep(Duration::from_millis(500));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(typed.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n")
+}
+
+#[test]
+fn on_a_terminal_invented_usage_is_asked_about() {
+    let setup = setup();
+    let door = Doorman::start();
+    let proxy = door.url();
+    let args = ["ingest-traces", "--proxy", &proxy, "--retries", "0"];
+    let screen = send_in_terminal(&setup, &args, "n\n");
+    assert!(
+        screen.contains("recorded as real usage under your license? [y/N]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("error: not sent: you answered no"),
+        "{screen}"
+    );
+    assert!(door.seen().is_empty());
+    let screen = send_in_terminal(&setup, &args, "y\n");
+    assert!(screen.contains("[y/N]"), "{screen}");
+    assert_eq!(
+        door.seen(),
+        ["CONNECT beacon.langchain.com:443 HTTP/1.1"],
+        "{screen}"
+    );
 }

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::{Context, prepare, resolved};
 use crate::cli::SendArgs;
-use crate::endpoints::LICENSE_PLACEHOLDER;
+use crate::endpoints::{EndpointId, LICENSE_PLACEHOLDER};
 use crate::error::Failure;
 use crate::interpret::{self, Answer, Interpretation};
 use crate::output::{self, Format, Output};
@@ -68,6 +68,7 @@ pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result
         .hint(resolved(&settings.license, "license")?.missing_help())
         .into());
     }
+    confirm_invented_usage(args, &prepared, out)?;
     if network.insecure {
         out.warn("--insecure: the server's certificate is NOT verified; anyone on the path can read the license key");
     }
@@ -205,6 +206,48 @@ pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result
         .hint("the answer is shown above (or in -o json's `response`); a proxy or portal that answers for Beacon also ends here")
         .into()),
         None => Ok(()),
+    }
+}
+
+/// Whether a URL is LangChain's own: `langchain.com` and its subdomains.
+fn is_langchain(url: &url::Url) -> bool {
+    url.host_str().is_some_and(|host| {
+        let host = host.trim_end_matches('.');
+        host == "langchain.com" || host.ends_with(".langchain.com")
+    })
+}
+
+/// A published sample or a synthetic body to `ingest-traces` or `usage-snapshot`
+/// at LangChain's own Beacon is recorded as real usage under the license: it
+/// needs `--yes`, or a yes on the terminal. A script without `--yes` is refused
+/// before any traffic. Your own `--payload`, and any other host, pass.
+fn confirm_invented_usage(args: &SendArgs, prepared: &Prepared, out: &Output) -> Result<()> {
+    let recorded = matches!(
+        args.id,
+        EndpointId::IngestTraces | EndpointId::UsageSnapshot
+    );
+    if args.yes || args.request.payload.is_some() || !recorded || !is_langchain(&prepared.url) {
+        return Ok(());
+    }
+    let host = prepared.url.host_str().unwrap_or_default();
+    let what = if args.request.synthetic {
+        "synthetic"
+    } else {
+        "the published sample's invented"
+    };
+    let fix = "pass --yes if that is what you mean; to test the path alone, `send verify` records nothing, and --payload FILE sends your own body";
+    match out.confirm(&format!(
+        "send {what} `{}` data to {host}, where it is recorded as real usage under your license?",
+        args.id
+    )) {
+        Some(true) => Ok(()),
+        Some(false) => Err(Failure::input("not sent: you answered no").hint(fix).into()),
+        None => Err(Failure::input(format!(
+            "refusing to send {what} `{}` data to LangChain's Beacon ({host}) without --yes: it would be recorded as real usage under your license",
+            args.id
+        ))
+        .hint(fix)
+        .into()),
     }
 }
 
