@@ -5,11 +5,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::endpoints::{self, EndpointId};
+use crate::endpoints::EndpointId;
 
-use crate::error::EXIT_CODES_HELP;
+use crate::error::exit_codes_help;
 use crate::output::{ColorChoice, Format};
 
 const ABOUT: &str = "What a self-hosted LangSmith sends to LangChain's Beacon service, read from your own Helm values";
@@ -21,7 +22,10 @@ beacon-cli reads the values file you install the LangSmith chart with (langsmith
 and tells you which Beacon endpoints your installation calls, whether each can be turned off,
 and which key in which file decided it (show-config). It prints every payload LangSmith
 documents (payloads), the exact request before anything leaves (dry-run), delivers it through
-your proxy and TLS setup (send), and checks any payload strictly (validate).";
+your proxy and TLS setup (send), and checks any payload strictly (validate).
+
+Values come from: the -f files in order; else $LANGSMITH_CONFIG; else ./langsmith_config.yaml;
+else the chart's defaults. --set and --set-string apply after every file, as in Helm.";
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -32,9 +36,6 @@ Examples:
   beacon-cli payloads traces --synthetic
   beacon-cli dry-run ingest-traces --license-file license.txt
   beacon-cli validate traces body.json
-
-Values come from: the -f files in order; else $LANGSMITH_CONFIG; else ./langsmith_config.yaml;
-else the chart's defaults. --set and --set-string apply after every file, as in Helm.
 ";
 
 /// beacon-cli: what leaves your network for Beacon, and proof of it.
@@ -44,7 +45,7 @@ else the chart's defaults. --set and --set-string apply after every file, as in 
     version,
     about = ABOUT,
     long_about = LONG_ABOUT,
-    after_help = format!("{AFTER_HELP}\n{EXIT_CODES_HELP}"),
+    after_help = format!("{AFTER_HELP}\n{}", exit_codes_help()),
     propagate_version = true,
     max_term_width = 100
 )]
@@ -235,14 +236,52 @@ Examples:
     )]
     Validate(ValidateArgs),
 
-    /// Print a shell completion script: `beacon-cli completions bash > /etc/bash_completion.d/beacon-cli`
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = "\
+Examples:
+  beacon-cli completions bash > /etc/bash_completion.d/beacon-cli
+  beacon-cli completions zsh > \"${fpath[1]}/_beacon-cli\"
+  beacon-cli completions fish > ~/.config/fish/completions/beacon-cli.fish")]
     Completions {
         /// The shell
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
 
-    /// Print the man page (roff): `beacon-cli man > /usr/local/share/man/man1/beacon-cli.1`
+    /// Print a man page (roff), or write them all with --dir
+    #[command(after_help = "\
+Examples:
+  beacon-cli man | man -l -                                 # read the main page now
+  beacon-cli man send > beacon-cli-send.1                   # one command's page
+  beacon-cli man --dir /usr/local/share/man/man1            # every page, then `man beacon-cli-send`")]
+    Man {
+        /// The command whose page to print; the main page (beacon-cli(1)) when omitted
+        #[arg(value_enum, value_name = "COMMAND")]
+        page: Option<ManPage>,
+
+        /// Write every page into this directory (beacon-cli.1, beacon-cli-send.1, ...), created
+        /// if missing, and print their paths
+        #[arg(long, value_name = "DIR", conflicts_with = "page")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// The subcommands that have a man page of their own, `beacon-cli-NAME(1)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ManPage {
+    /// beacon-cli-show-config(1)
+    ShowConfig,
+    /// beacon-cli-payloads(1)
+    Payloads,
+    /// beacon-cli-dry-run(1)
+    DryRun,
+    /// beacon-cli-send(1)
+    Send,
+    /// beacon-cli-validate(1)
+    Validate,
+    /// beacon-cli-completions(1)
+    Completions,
+    /// beacon-cli-man(1)
     Man,
 }
 
@@ -256,7 +295,7 @@ impl Command {
             Self::DryRun(args) => args.ui,
             Self::Send(args) => args.common.ui,
             Self::Validate(args) => args.common.ui,
-            Self::Completions { .. } | Self::Man => UiArgs::default(),
+            Self::Completions { .. } | Self::Man { .. } => UiArgs::default(),
         }
     }
 
@@ -268,33 +307,35 @@ impl Command {
             Self::DryRun(args) => Some(&args.values),
             Self::Send(args) => Some(&args.common.values),
             Self::Validate(args) => Some(&args.common.values),
-            Self::Completions { .. } | Self::Man => None,
+            Self::Completions { .. } | Self::Man { .. } => None,
         }
     }
 }
 
-/// An endpoint id, checked against the catalogue.
-fn endpoint_id(text: &str) -> Result<EndpointId, String> {
-    if let Some(endpoint) = EndpointId::parse(text) {
-        return Ok(endpoint);
+/// Endpoint ids on the command line: clap lists them in `--help` and in error
+/// messages (with a "similar value" tip), and every shell's completion offers them.
+impl ValueEnum for EndpointId {
+    fn value_variants<'a>() -> &'a [Self] {
+        &EndpointId::ALL
     }
-    let valid: Vec<&str> = endpoints::ids().collect();
-    let nearest = valid
-        .iter()
-        .min_by_key(|id| strsim::damerau_levenshtein(text, id))
-        .filter(|id| strsim::damerau_levenshtein(text, id) <= 3);
-    let mut message = format!("unknown endpoint; valid ids: {}", valid.join(", "));
-    if let Some(id) = nearest {
-        message.push_str(&format!(" (did you mean `{id}`?)"));
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.as_str()).help(match self {
+            EndpointId::Verify => "license verification (billing, required)",
+            EndpointId::IngestTraces => "usage reporting: trace counts (billing, required)",
+            EndpointId::Metrics => "OTLP metrics (operational, on by default)",
+            EndpointId::Traces => "OTLP traces (operational, on by default)",
+            EndpointId::Logs => "OTLP logs (operational, on by default)",
+            EndpointId::UsageSnapshot => "daily usage snapshot (usage)",
+        }))
     }
-    Err(message)
 }
 
 /// `payloads` options.
 #[derive(Debug, Args)]
 pub struct PayloadsArgs {
-    /// The endpoint: verify, ingest-traces, metrics, traces, logs or usage-snapshot; all when omitted
-    #[arg(value_name = "ID", value_parser = endpoint_id)]
+    /// The endpoint; all when omitted
+    #[arg(value_name = "ID", value_enum)]
     pub id: Option<EndpointId>,
 
     /// Print the documented response instead of the request (needs an ID)
@@ -363,8 +404,8 @@ pub struct RequestArgs {
 /// `dry-run` options.
 #[derive(Debug, Args)]
 pub struct DryRunArgs {
-    /// The endpoint: verify, ingest-traces, metrics, traces, logs or usage-snapshot
-    #[arg(value_name = "ID", value_parser = endpoint_id)]
+    /// The endpoint
+    #[arg(value_name = "ID", value_enum)]
     pub id: EndpointId,
 
     /// How to print the request (`--format` is an older name for it)
@@ -402,8 +443,8 @@ fn seconds(text: &str) -> Result<Duration, String> {
 /// `send` options.
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// The endpoint: verify, ingest-traces, metrics, traces, logs or usage-snapshot
-    #[arg(value_name = "ID", value_parser = endpoint_id)]
+    /// The endpoint
+    #[arg(value_name = "ID", value_enum)]
     pub id: EndpointId,
 
     /// The request.
@@ -473,8 +514,8 @@ pub enum Deny {
 /// `validate` options.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// The endpoint the body is for: verify, ingest-traces, metrics, traces, logs or usage-snapshot
-    #[arg(value_name = "ID", value_parser = endpoint_id, required_unless_present = "all_samples")]
+    /// The endpoint the body is for
+    #[arg(value_name = "ID", value_enum, required_unless_present = "all_samples")]
     pub id: Option<EndpointId>,
 
     /// The body to check; `-` reads standard input

@@ -60,18 +60,37 @@ impl Exit {
     }
 }
 
-/// The exit-code table, shown in `--help` and kept in step with the README.
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes:
-  0  success
-  1  internal or other runtime error
-  2  usage error or invalid input (bad flag, unreadable or malformed file)
-  3  findings: show-config errors (warnings with --strict), validate errors, a 2xx not taken
-  4  HTTP 4xx from the server
-  5  HTTP 5xx from the server, after retries
-  6  network failure (DNS, connect, TLS, proxy)
-  7  timeout
-  8  the server redirected (not followed: it would resend the license)";
+/// The exit-code table: `--help`, the man pages and the README's table say
+/// these words.
+pub const EXIT_CODES: [(Exit, &str); 9] = [
+    (Exit::Success, "success"),
+    (Exit::Failure, "internal or other runtime error"),
+    (
+        Exit::Usage,
+        "usage error or invalid input (bad flag, unreadable or malformed file)",
+    ),
+    (
+        Exit::Findings,
+        "findings: show-config errors (warnings with --strict), validate errors, a 2xx not taken",
+    ),
+    (Exit::Http4xx, "HTTP 4xx from the server"),
+    (Exit::Http5xx, "HTTP 5xx from the server, after retries"),
+    (Exit::Network, "network failure (DNS, connect, TLS, proxy)"),
+    (Exit::Timeout, "timeout"),
+    (
+        Exit::Redirect,
+        "the server redirected (not followed: it would resend the license)",
+    ),
+];
+
+/// The exit-code table as `--help` shows it.
+pub fn exit_codes_help() -> String {
+    let mut text = "Exit codes:".to_string();
+    for (exit, meaning) in EXIT_CODES {
+        text.push_str(&format!("\n  {}  {meaning}", exit.code()));
+    }
+    text
+}
 
 /// An error that knows how the run ends (every non-zero exit is one, so the
 /// reason is always on standard error): invalid input (exit 2), a send that

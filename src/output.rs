@@ -642,6 +642,22 @@ fn display_width(text: &str) -> usize {
     textwrap::core::display_width(text)
 }
 
+/// Writes a file whole or not at all: the bytes go to a temporary file in the
+/// same directory, which is then renamed over `path`. A failure leaves no
+/// half-written file behind.
+pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .context("the path names no file")?
+        .to_string_lossy();
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result.with_context(|| format!("cannot write `{}`", path.display()))
+}
+
 /// A count and its noun, singular or plural: `1 error`, `3 errors`.
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 {

@@ -310,13 +310,14 @@ fn an_unknown_endpoint_lists_the_valid_ones_and_suggests_the_nearest() {
     let out = payloads(&["trace"]);
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr
-            .contains("valid ids: verify, ingest-traces, metrics, traces, logs, usage-snapshot"),
+        out.stderr.contains(
+            "[possible values: verify, ingest-traces, metrics, traces, logs, usage-snapshot]"
+        ),
         "{}",
         out.stderr
     );
     assert!(
-        out.stderr.contains("did you mean `traces`?"),
+        out.stderr.contains("tip: a similar value exists: 'traces'"),
         "{}",
         out.stderr
     );

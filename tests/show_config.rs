@@ -737,22 +737,6 @@ fn help_teaches_and_documents_exit_codes() {
 }
 
 #[test]
-fn completions_and_man_page_install_like_a_real_tool() {
-    let dir = tempfile::tempdir().unwrap();
-    for shell in ["bash", "zsh", "fish"] {
-        let mut cmd = beacon(dir.path());
-        cmd.args(["completions", shell]);
-        let out = run(cmd);
-        assert_eq!(out.code, 0);
-        assert!(out.stdout.contains("show-config"), "{shell}");
-    }
-    let mut cmd = beacon(dir.path());
-    cmd.arg("man");
-    let out = run(cmd);
-    assert!(out.stdout.contains(".TH") && out.stdout.contains("show\\-config"));
-}
-
-#[test]
 fn a_closed_pipe_ends_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let values = dir.path().join("big.yaml");

@@ -5,6 +5,7 @@
 //! command prints anything. Commands never import each other: what two share
 //! lives in a domain module (`request`, `endpoints`, `transport`).
 
+pub mod docs;
 pub mod dry_run;
 pub mod payloads;
 pub mod send;
@@ -12,7 +13,6 @@ pub mod show_config;
 pub mod validate;
 
 use anyhow::{Context as _, Result};
-use clap::CommandFactory;
 
 use crate::cli::{Cli, Command, RequestArgs, ValuesArgs};
 use crate::diagnostic::Diagnostic;
@@ -58,18 +58,8 @@ pub fn run(cli: &Cli, env: &Environment, out: &Output) -> Result<()> {
         Command::DryRun(args) => dry_run::run(args, &settings, context),
         Command::Send(args) => send::run(args, &settings, context),
         Command::Validate(args) => validate::run(args, &settings, context),
-        Command::Completions { shell } => {
-            let mut script = Vec::new();
-            clap_complete::generate(*shell, &mut Cli::command(), "beacon-cli", &mut script);
-            out.print(&String::from_utf8_lossy(&script))
-        }
-        Command::Man => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut page)
-                .context("cannot render the man page")?;
-            out.print(&String::from_utf8_lossy(&page))
-        }
+        Command::Completions { shell } => out.print(&docs::completions(*shell)),
+        Command::Man { page, dir } => docs::man(*page, dir.as_deref(), out),
     }
 }
 
@@ -92,7 +82,7 @@ fn ask(command: &Command) -> Ask<'_> {
                 .map(|_| "validate's FILE `-`"),
             ..Ask::values(ValuesNeed::Named)
         },
-        Command::Completions { .. } | Command::Man => Ask::values(ValuesNeed::None),
+        Command::Completions { .. } | Command::Man { .. } => Ask::values(ValuesNeed::None),
     }
 }
 
