@@ -327,6 +327,19 @@ impl Output {
         self.verbosity
     }
 
+    /// A live status line on standard error, redrawn with a spinner and the time
+    /// elapsed, for a wait a person would otherwise sit through in silence. It
+    /// is shown only when standard error is a terminal, and not with `-q`.
+    pub fn progress(&self) -> Progress {
+        let shown = self.verbosity != Verbosity::Quiet && std::io::stderr().is_terminal();
+        Progress::start(shown)
+    }
+
+    /// Sets the text of a progress line, secrets hidden.
+    pub fn set_progress(&self, progress: &Progress, text: &str) {
+        progress.set(self.redact(text).into_owned());
+    }
+
     /// Asks a yes-or-no question on the terminal (`[y/N]`, no by default):
     /// `None` when nobody can answer (standard input or standard error is not a
     /// terminal), so a script is never left waiting.
@@ -610,6 +623,83 @@ impl Output {
         }
         self.eprint(&text);
         exit
+    }
+}
+
+/// A status line on standard error: drawn at once when its text changes, then
+/// redrawn by a thread of its own every 100 ms (a spinner and the time elapsed)
+/// until dropped, when the line is cleared. See [`Output::progress`].
+#[derive(Debug)]
+pub struct Progress {
+    shown: bool,
+    started: std::time::Instant,
+    text: std::sync::Arc<std::sync::Mutex<String>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ticker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start(shown: bool) -> Self {
+        use std::sync::atomic::Ordering;
+        let started = std::time::Instant::now();
+        let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ticker = shown.then(|| {
+            let (text, stop) = (text.clone(), stop.clone());
+            std::thread::spawn(move || {
+                loop {
+                    // Woken early by the drop, which must not wait a whole tick.
+                    std::thread::park_timeout(std::time::Duration::from_millis(100));
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if let Ok(line) = text.lock() {
+                        draw(&line, started);
+                    }
+                }
+            })
+        });
+        Self {
+            shown,
+            started,
+            text,
+            stop,
+            ticker,
+        }
+    }
+
+    fn set(&self, text: String) {
+        if let Ok(mut line) = self.text.lock() {
+            if self.shown {
+                draw(&text, self.started);
+            }
+            *line = text;
+        }
+    }
+}
+
+/// One frame of a progress line; the spinner turns with the time elapsed.
+fn draw(text: &str, started: std::time::Instant) {
+    if text.is_empty() {
+        return;
+    }
+    let elapsed = started.elapsed();
+    let spinner = ['|', '/', '-', '\\'][(elapsed.as_millis() / 100 % 4) as usize];
+    let _ = write!(
+        std::io::stderr().lock(),
+        "\r\x1b[K{spinner} {text} ({:.1} s)",
+        elapsed.as_secs_f64()
+    );
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(ticker) = self.ticker.take() {
+            ticker.thread().unpark();
+            let _ = ticker.join();
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
+        }
     }
 }
 

@@ -977,3 +977,34 @@ fn on_a_terminal_invented_usage_is_asked_about() {
         "{screen}"
     );
 }
+
+#[test]
+fn on_a_terminal_each_attempt_shows_as_it_happens() {
+    let setup = setup();
+    let server = TestServer::start(|n, r| {
+        if n < 2 {
+            Reply::status(503).header("retry-after", "1")
+        } else {
+            documented(r)
+        }
+    });
+    let url = server.url();
+    let screen = send_in_terminal(&setup, &["verify", "--url", &url], "");
+    for shown in [
+        "attempt 1 got HTTP 503; next in 1.0 s",
+        "attempt 2 got HTTP 503; next in 1.0 s",
+        "/v1/beacon/verify: attempt 3 of 3",
+    ] {
+        assert!(screen.contains(shown), "{shown}: {screen}");
+    }
+    // The line is cleared before the report, which starts on a clean line.
+    assert!(
+        screen.contains("\r\u{1b}[KPOST http://127.0.0.1:"),
+        "{screen}"
+    );
+    // Not with -q, and never when standard error is not a terminal.
+    let quiet = send_in_terminal(&setup, &["verify", "-q", "--url", &url], "");
+    assert!(!quiet.contains("next in"), "{quiet}");
+    let piped = send_human(&setup, &["verify", "--url", &url]);
+    assert!(!piped.stderr.contains("next in") && !piped.stderr.contains('\u{1b}'));
+}

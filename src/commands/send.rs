@@ -14,7 +14,7 @@ use crate::output::{self, Format, Output};
 use crate::request::{Prepared, RequestView};
 use crate::resolve::Settings;
 use crate::secrets::{self, Secret};
-use crate::transport::{self, Attempt, Delivery, Outcome, ProxyChoice, Response};
+use crate::transport::{self, Attempt, Delivery, Outcome, ProxyChoice, Response, Step};
 
 /// The answer, as `--output json` prints it.
 #[derive(Debug, Serialize)]
@@ -89,7 +89,24 @@ pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result
             out.labelled("request", &format!("{name}: {value}"));
         }
     }
-    let delivery = transport::deliver(&prepared, network)?;
+    let progress = out.progress();
+    let target = format!("{} {}", prepared.method(), prepared.url);
+    let delivery = transport::deliver(&prepared, network, &mut |step| {
+        let text = match step {
+            Step::Sending { attempt: 1, .. } => target.clone(),
+            Step::Sending { attempt, of } => format!("{target}: attempt {attempt} of {of}"),
+            Step::Waiting {
+                attempt,
+                what,
+                wait,
+            } => format!(
+                "{target}: attempt {attempt} got {what}; next in {:.1} s",
+                wait.as_secs_f64()
+            ),
+        };
+        out.set_progress(&progress, &text);
+    })?;
+    drop(progress);
     let answer: Option<Value> = delivery
         .response
         .as_ref()

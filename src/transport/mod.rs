@@ -203,8 +203,34 @@ fn client(
     builder.build().context("cannot set up the HTTP client")
 }
 
-/// Sends the request, retrying what the server cannot have processed.
-pub fn deliver(prepared: &Prepared, network: &Network) -> Result<Delivery> {
+/// What `deliver` is doing, as it happens, for a progress line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// Attempt `attempt` (1-based) of at most `of` is on its way.
+    Sending {
+        /// This attempt.
+        attempt: usize,
+        /// The most there can be.
+        of: usize,
+    },
+    /// The attempt failed with `what` (`HTTP 503`, an error); the next starts after `wait`.
+    Waiting {
+        /// The attempt that failed.
+        attempt: usize,
+        /// How it failed.
+        what: &'a str,
+        /// The pause before the next.
+        wait: Duration,
+    },
+}
+
+/// Sends the request, retrying what the server cannot have processed; `step`
+/// hears of each attempt and each wait as they happen.
+pub fn deliver(
+    prepared: &Prepared,
+    network: &Network,
+    step: &mut dyn FnMut(Step<'_>),
+) -> Result<Delivery> {
     check_before_sending(prepared, network)?;
     let proxy = proxy_for(&prepared.url, &network.proxy);
     let client = client(&prepared.url, network, proxy.as_ref())?;
@@ -220,6 +246,10 @@ pub fn deliver(prepared: &Prepared, network: &Network) -> Result<Delivery> {
         else {
             return Ok(timed_out(attempts, None, start, proxy, network));
         };
+        step(Step::Sending {
+            attempt: attempts.len() + 1,
+            of: network.retries as usize + 1,
+        });
         let mut request = client
             .request(reqwest::Method::POST, prepared.url.clone())
             .timeout(remaining)
@@ -320,7 +350,18 @@ pub fn deliver(prepared: &Prepared, network: &Network) -> Result<Delivery> {
         // A wait beyond --timeout (a long Retry-After) ends the send with this answer.
         match wait.filter(|w| Instant::now().checked_add(*w).is_some_and(|t| t < deadline)) {
             Some(wait) => {
-                attempts.last_mut().expect("just pushed").retry_after_ms = Some(millis(wait));
+                let last = attempts.last_mut().expect("just pushed");
+                last.retry_after_ms = Some(millis(wait));
+                let what = match (&last.status, &last.error) {
+                    (Some(status), _) => format!("HTTP {status}"),
+                    (None, Some(error)) => error.clone(),
+                    (None, None) => "no answer".to_string(),
+                };
+                step(Step::Waiting {
+                    attempt: attempts.len(),
+                    what: &what,
+                    wait,
+                });
                 std::thread::sleep(wait);
             }
             None => return Ok(finish(attempts, response, outcome, failure, start, proxy)),
