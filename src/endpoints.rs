@@ -100,9 +100,9 @@ impl Signal {
     /// noun for those items.
     pub fn rejected(self) -> (&'static str, &'static str) {
         match self {
-            Signal::Metrics => ("rejectedDataPoints", "data points"),
-            Signal::Traces => ("rejectedSpans", "spans"),
-            Signal::Logs => ("rejectedLogRecords", "log records"),
+            Signal::Metrics => ("rejectedDataPoints", "data point"),
+            Signal::Traces => ("rejectedSpans", "span"),
+            Signal::Logs => ("rejectedLogRecords", "log record"),
         }
     }
 }

@@ -281,10 +281,11 @@ fn otlp(answer: Answer<'_>, signal: Signal) -> Interpretation {
         (true, _, _) if !shaped => {
             "the answer is JSON but not an OTLP export response (an object)".to_string()
         }
-        (true, 0, None) => format!("accepted, no {noun} rejected"),
+        (true, 0, None) => format!("accepted, no {noun}s rejected"),
         (true, 0, Some(m)) => format!("accepted with a warning: {m}"),
         (true, n, m) => format!(
-            "partial success: {n} {noun} rejected{}",
+            "partial success: {} rejected{}",
+            output::count(usize::try_from(n).unwrap_or(usize::MAX), noun),
             m.map(|m| format!(": {m}")).unwrap_or_default()
         ),
         (false, _, _) => format!("HTTP {status}: not accepted"),
@@ -295,7 +296,7 @@ fn otlp(answer: Answer<'_>, signal: Signal) -> Interpretation {
         summary,
         facts: facts(json!({
             "rejected": rejected,
-            "rejected_kind": noun,
+            "rejected_kind": format!("{noun}s"),
             "error_message": message,
         })),
     }
@@ -360,6 +361,15 @@ mod tests {
             OffsetDateTime::now_utc(),
         );
         assert!(all.as_documented && all.facts["all_inserted"] == true);
+        assert_eq!(all.summary, "all 2 transactions stored (inserted_count 2)");
+        let one = answer(
+            EndpointId::IngestTraces,
+            r#"{"trace_transactions": [{}]}"#,
+            200,
+            br#"{"inserted_count": 1}"#,
+            OffsetDateTime::now_utc(),
+        );
+        assert_eq!(one.summary, "the 1 transaction stored (inserted_count 1)");
         let some = answer(
             EndpointId::IngestTraces,
             sent,
@@ -382,6 +392,9 @@ mod tests {
         );
         assert_eq!(read.facts["rejected"], 3);
         assert!(read.summary.contains("3 spans rejected: bad ids"));
+        let body = br#"{"partialSuccess": {"rejectedLogRecords": 1}}"#;
+        let one = answer(EndpointId::Logs, "{}", 200, body, OffsetDateTime::now_utc());
+        assert_eq!(one.summary, "partial success: 1 log record rejected");
         assert!(
             answer(
                 EndpointId::Logs,

@@ -305,7 +305,7 @@ fn human(
 ) -> String {
     let mut out = String::new();
     let count = delivery.attempts.len();
-    let tries = format!("{count} attempt{}", if count == 1 { "" } else { "s" });
+    let tries = output::count(count, "attempt");
     let status = match &delivery.response {
         Some(r) => format!("{} {}", r.status, r.reason),
         None => match delivery.outcome {

@@ -230,7 +230,7 @@ pub fn render(report: &Report, out: &Output) -> String {
             continue;
         }
         let count = list.len();
-        let title = format!("{count} {noun}{}:", if count == 1 { "" } else { "s" });
+        let title = format!("{}:", output::count(count, noun));
         let title = if noun == "error" {
             paint.bad(&title)
         } else {

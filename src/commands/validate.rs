@@ -115,18 +115,21 @@ fn human(report: &Report, name: &str, paint: Paint) -> String {
         paint.bad("NOT valid")
     };
     out.push_str(&format!(
-        "{name}: {verdict} {} body ({errors} errors, {warnings} warnings, {infos} infos)\n",
-        report.endpoint
+        "{name}: {verdict} {} body ({}, {}, {})\n",
+        report.endpoint,
+        output::count(errors, "error"),
+        output::count(warnings, "warning"),
+        output::count(infos, "info")
     ));
     let omitted = report.findings_omitted;
     let omitted_total = omitted.errors + omitted.warnings + omitted.infos;
     if omitted_total > 0 {
         out.push_str(&format!(
-            "only the first {} findings are listed; {omitted_total} more were counted ({} errors, {} warnings, {} infos)\n",
-            report.findings.len(),
-            omitted.errors,
-            omitted.warnings,
-            omitted.infos
+            "only the first {} are listed; {omitted_total} more were counted ({}, {}, {})\n",
+            output::count(report.findings.len(), "finding"),
+            output::count(omitted.errors, "error"),
+            output::count(omitted.warnings, "warning"),
+            output::count(omitted.infos, "info")
         ));
     }
     if let Some(decoder) = &report.decoder {
