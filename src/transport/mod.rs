@@ -161,6 +161,9 @@ fn client(
     // the way, an empty trust store is enough.
     let tls_on_the_way =
         url.scheme() == "https" || proxy.is_some_and(|p| !p.url().starts_with("http://"));
+    // reqwest is built without a crypto provider of its own (Cargo.toml): ring is
+    // the process's, installed once; a second install is refused, harmlessly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(network.connect_timeout)

@@ -18,7 +18,7 @@ use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, Sign
 /// A rustls configuration that trusts the system's roots, the user's
 /// certificates, and a server certificate that is exactly one of the user's.
 pub fn client_config(user: Vec<CertificateDer<'static>>) -> Result<rustls::ClientConfig, Error> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
     // Unparsable system certificates are skipped, as reqwest skips them.
     let native = rustls_native_certs::load_native_certs();
