@@ -250,7 +250,7 @@ fn workload_grid(report: &Report) -> Grid {
     let mut header = vec!["workload", "pods"];
     header.extend(EndpointId::ALL.iter().map(|id| id.as_str()));
     header.push("beacon");
-    let mut grid = Grid::new(&header).stacking(2, &[]).packed();
+    let mut grid = Grid::new(&header).stacking(1, &[]).packed();
     for w in &report.workloads {
         let mut row = vec![
             (w.name.clone(), Tone::Plain),
