@@ -1,8 +1,8 @@
 //! One file per subcommand behind a single dispatch.
 //!
 //! The dispatch says what each command needs ([`Ask`]), resolves it once into
-//! [`Settings`], and hands every secret in force to the output boundary before a
-//! command prints anything. Commands never import each other: what two share
+//! [`Settings`], which hands every secret in force to the output boundary as it
+//! finds it, before a command (or an error) prints anything. Commands never import each other: what two share
 //! lives in a domain module (`request`, `endpoints`, `transport`).
 
 pub mod dry_run;
@@ -42,10 +42,7 @@ pub fn run(cli: &Cli, env: &Environment, out: &Output) -> Result<Exit> {
             _ => &[],
         },
     };
-    let settings = Settings::resolve(&ask(&cli.command), values, env)?;
-    for secret in settings.secrets() {
-        out.protect(&secret);
-    }
+    let settings = Settings::resolve(&ask(&cli.command), values, env, out)?;
     let context = Context {
         global: &cli.global,
         out,
