@@ -356,7 +356,14 @@ fn read_file(path: &Path, kind: SourceKind) -> Result<(String, String)> {
     Ok((input.name, text))
 }
 
+/// The text of a values file. A leading byte-order mark (Windows editors write
+/// one) is dropped, as Helm's YAML reader drops it: kept, it would become part of
+/// the first key, and `config:` would silently not be `config`.
 fn into_text(bytes: Vec<u8>, shown: &str) -> Result<String> {
+    let bytes = match bytes.strip_prefix("\u{feff}".as_bytes()) {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
     String::from_utf8(bytes).map_err(|e| {
         let before = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -434,6 +441,22 @@ mod tests {
         assert_eq!(metrics.node.value, Value::Bool(true));
         assert!(values.is_chart_default(metrics.key_pos));
         assert!(values.secrets().is_empty());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_key() {
+        let text = into_text(
+            "\u{feff}config:\n  telemetry:\n    metrics: false\n".into(),
+            "`v.yaml`",
+        )
+        .unwrap();
+        let mut values = Values::load(&LoadOptions::default()).unwrap();
+        values
+            .add_file("v.yaml".into(), SourceKind::File, &text)
+            .unwrap();
+        let metrics = values.get(&["config", "telemetry", "metrics"]).unwrap();
+        assert_eq!(metrics.node.value, Value::Bool(false));
+        assert_eq!((metrics.key_pos.line, metrics.key_pos.col), (3, 5));
     }
 
     #[test]
