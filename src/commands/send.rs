@@ -138,23 +138,9 @@ pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result
     if let Some(response) = delivery
         .response
         .as_ref()
-        .filter(|r| (300..400).contains(&r.status))
+        .filter(|_| delivery.outcome == Outcome::HttpError)
     {
-        let location = response
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("location"))
-            .map(|(_, v)| format!(" to `{v}`"))
-            .unwrap_or_default();
-        return Err(Failure::new(
-            delivery.exit(),
-            "redirect",
-            format!(
-                "the server redirected{location}; beacon-cli does not follow redirects, which would resend the license elsewhere"
-            ),
-        )
-        .hint("point --url at the final address")
-        .into());
+        return Err(http_error(response, &prepared, &delivery).into());
     }
     if let Some(fault) = &delivery.failure {
         let failure = Failure::new(delivery.exit(), fault.kind.as_str(), fault.message.clone());
@@ -165,6 +151,56 @@ pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result
         .into());
     }
     Ok(delivery.exit())
+}
+
+/// Why an answer that is not a success ends the run: a redirect (not followed),
+/// or the server refusing (4xx) or failing (5xx), naming the host.
+fn http_error(response: &Response, prepared: &Prepared, delivery: &Delivery) -> Failure {
+    let exit = delivery.exit();
+    if exit == Exit::Redirect {
+        let location = response
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+            .map(|(_, v)| format!(" to `{v}`"))
+            .unwrap_or_default();
+        return Failure::new(
+            exit,
+            "redirect",
+            format!(
+                "the server redirected{location}; beacon-cli does not follow redirects, which would resend the license elsewhere"
+            ),
+        )
+        .hint("point --url at the final address");
+    }
+    let host = prepared.url.host_str().unwrap_or_default();
+    let port = prepared.url.port_or_known_default().unwrap_or_default();
+    let attempts = delivery.attempts.len();
+    let after = if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    };
+    let (code, hint) = if exit == Exit::Http4xx {
+        (
+            "http-4xx",
+            "the server refused the request; its answer is on standard output",
+        )
+    } else {
+        (
+            "http-5xx",
+            "the server failed to handle the request; its answer is on standard output",
+        )
+    };
+    Failure::new(
+        exit,
+        code,
+        format!(
+            "{host}:{port} answered {} {}{after}",
+            response.status, response.reason
+        ),
+    )
+    .hint(hint)
 }
 
 /// The answer as reported: the body as text (cut at a limit: a secret cut in
