@@ -23,12 +23,13 @@ pub struct Interpretation {
     pub facts: Map<String, Value>,
 }
 
-/// Reads the answer sent back for the body `sent` to `endpoint`; `json` is the
-/// answer's body parsed once, when it is JSON.
+/// Reads the answer `body` sent back for the body `sent` to `endpoint`; `json` is
+/// the answer's body parsed once, when it is JSON.
 pub fn interpret(
     endpoint: EndpointId,
     sent: &str,
     status: u16,
+    body: &[u8],
     json: Option<&Value>,
     now: OffsetDateTime,
 ) -> Interpretation {
@@ -36,9 +37,9 @@ pub fn interpret(
         EndpointId::Verify => verify(status, json, now),
         EndpointId::IngestTraces => ingest(sent, status, json),
         EndpointId::UsageSnapshot => usage(status),
-        EndpointId::Metrics => otlp(status, json, Signal::Metrics),
-        EndpointId::Traces => otlp(status, json, Signal::Traces),
-        EndpointId::Logs => otlp(status, json, Signal::Logs),
+        EndpointId::Metrics => otlp(status, body, json, Signal::Metrics),
+        EndpointId::Traces => otlp(status, body, json, Signal::Traces),
+        EndpointId::Logs => otlp(status, body, json, Signal::Logs),
     }
 }
 
@@ -173,8 +174,26 @@ fn usage(status: u16) -> Interpretation {
     }
 }
 
-fn otlp(status: u16, json: Option<&Value>, signal: Signal) -> Interpretation {
+fn otlp(status: u16, body: &[u8], json: Option<&Value>, signal: Signal) -> Interpretation {
     let (field, noun) = signal.rejected();
+    let ok = (200..300).contains(&status);
+    // OTLP/HTTP answers a success with an Export*ServiceResponse in the request's
+    // encoding (JSON here; empty is the empty message). An HTML page with a 200
+    // is a proxy's or a portal's, not Beacon's: the data did not get through.
+    if ok && !body.trim_ascii().is_empty() && !json.is_some_and(Value::is_object) {
+        return Interpretation {
+            as_documented: false,
+            summary: format!(
+                "HTTP {status}, but the answer is not an OTLP response (not a JSON object): something other than Beacon may have answered, such as a proxy's login page"
+            ),
+            facts: facts(json!({
+                "otlp_response": false,
+                "rejected": null,
+                "rejected_kind": noun,
+                "error_message": null,
+            })),
+        };
+    }
     let partial = json.and_then(|j| j.get("partialSuccess"));
     let rejected = partial
         .and_then(|p| p.get(field))
@@ -187,7 +206,6 @@ fn otlp(status: u16, json: Option<&Value>, signal: Signal) -> Interpretation {
         .and_then(|p| p.get("errorMessage"))
         .and_then(Value::as_str)
         .filter(|m| !m.is_empty());
-    let ok = (200..300).contains(&status);
     let summary = match (ok, rejected, message) {
         (true, 0, None) => format!("accepted, no {noun} rejected"),
         (true, 0, Some(m)) => format!("accepted with a warning: {m}"),
@@ -201,6 +219,7 @@ fn otlp(status: u16, json: Option<&Value>, signal: Signal) -> Interpretation {
         as_documented: ok && rejected == 0,
         summary,
         facts: facts(json!({
+            "otlp_response": json.is_some_and(Value::is_object),
             "rejected": rejected,
             "rejected_kind": noun,
             "error_message": message,
@@ -220,7 +239,7 @@ mod tests {
         now: OffsetDateTime,
     ) -> Interpretation {
         let json: Option<Value> = serde_json::from_slice(body).ok();
-        interpret(id, sent, status, json.as_ref(), now)
+        interpret(id, sent, status, body, json.as_ref(), now)
     }
 
     fn jwt(claims: &Value) -> String {
@@ -294,6 +313,22 @@ mod tests {
             )
             .as_documented
         );
+    }
+
+    #[test]
+    fn a_200_that_is_not_an_otlp_response_is_not_taken_for_one() {
+        let now = OffsetDateTime::now_utc();
+        let portal = answer(EndpointId::Metrics, "{}", 200, b"<html>log in</html>", now);
+        assert!(!portal.as_documented);
+        assert!(
+            portal.summary.contains("not an OTLP response"),
+            "{}",
+            portal.summary
+        );
+        assert_eq!(portal.facts["otlp_response"], false);
+        assert!(!answer(EndpointId::Traces, "{}", 200, b"[1]", now).as_documented);
+        let empty = answer(EndpointId::Logs, "{}", 200, b"", now);
+        assert!(empty.as_documented, "the empty message: {}", empty.summary);
     }
 
     #[test]

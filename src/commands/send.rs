@@ -125,6 +125,7 @@ pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result
                 args.id,
                 &prepared.text,
                 r.status,
+                &r.body,
                 answer.as_ref(),
                 OffsetDateTime::now_utc(),
             )
