@@ -237,8 +237,8 @@ struct Protected {
 }
 
 impl Protected {
-    fn new(secret: &Secret) -> Self {
-        let raw = secret.expose().as_bytes().to_vec();
+    fn new(value: &str, marker: String) -> Self {
+        let raw = value.as_bytes().to_vec();
         let mut literals = vec![raw.clone()];
         let encoded = raw.len() <= MAX_ENCODED_SECRET;
         if raw.len() >= MIN_BASE64_SECRET && encoded {
@@ -268,7 +268,7 @@ impl Protected {
         Self {
             decoded: encoded.then(|| Kmp::new(&raw)),
             raw,
-            marker: secret.marker(),
+            marker,
             literals,
         }
     }
@@ -316,7 +316,7 @@ impl Redactor {
             .iter()
             .any(|p| p.raw == secret.expose().as_bytes())
         {
-            inner.secrets.push(Protected::new(secret));
+            inner.secrets.push(Protected::new(value, secret.marker()));
         }
     }
 
@@ -356,6 +356,10 @@ impl Redactor {
             }
         }
         let cut_at = cut.then_some(text.len());
+        if cut || text.contains('…') {
+            // A secret cut short, as written: at the limit, or before an ellipsis.
+            decoded_hits(raw(text), &inner.secrets, cut_at, &mut hits);
+        }
         if text.contains('\\') {
             // JSON inside JSON (a body in `-o json`) escapes twice; YAML's
             // double-quoted strings escape the same way. Each level decodes the
@@ -424,11 +428,18 @@ fn raw(text: &str) -> impl Iterator<Item = Decoded> + '_ {
     text.bytes().enumerate().map(|(i, b)| (b, i..i + 1))
 }
 
+/// The ellipsis that marks a value cut for a message (`lic-CANA…`), in UTF-8.
+const ELLIPSIS: [u8; 3] = [0xE2, 0x80, 0xA6];
+
 /// Records where a secret appears in a decoded stream, as ranges of the original
 /// text: each secret's matcher advances one step per decoded byte (linear time,
 /// whatever the secret and the text hold), and a ring of the origins of the last
-/// bytes gives where a match began. With `cut_at` (the text's length, when it
-/// was cut at a limit), a secret's first bytes ending the stream count too.
+/// bytes gives where a match began.
+///
+/// A secret cut short counts too: its first bytes (at least [`MIN_CUT`]) right
+/// before an ellipsis `…`, which is how a message cuts a long value; and, with
+/// `cut_at` (the text's length, when it was cut at a limit), its first bytes
+/// ending the stream.
 fn decoded_hits(
     decoded: impl Iterator<Item = Decoded>,
     secrets: &[Protected],
@@ -444,14 +455,37 @@ fn decoded_hits(
     if longest == 0 {
         return;
     }
-    let mut starts: VecDeque<usize> = VecDeque::with_capacity(longest);
+    // The origins of the last bytes: enough for the longest secret, and the
+    // ellipsis after a cut one.
+    let keep = longest + ELLIPSIS.len();
+    let mut starts: VecDeque<usize> = VecDeque::with_capacity(keep);
     let mut states = vec![0usize; secrets.len()];
     let mut tails: Vec<Option<usize>> = vec![None; secrets.len()];
+    // The states just before the last byte 0xE2, while the bytes after it may
+    // still make an ellipsis: how many of them matched so far.
+    let mut before_ellipsis: Option<(Vec<usize>, usize)> = None;
     for (byte, origin) in decoded {
-        if starts.len() == longest {
+        if starts.len() == keep {
             starts.pop_front();
         }
         starts.push_back(origin.start);
+        before_ellipsis = match before_ellipsis.take() {
+            _ if byte == ELLIPSIS[0] => Some((states.clone(), 1)),
+            Some((saved, seen)) if byte == ELLIPSIS[seen] && seen + 1 < ELLIPSIS.len() => {
+                Some((saved, seen + 1))
+            }
+            Some((saved, seen)) if seen + 1 == ELLIPSIS.len() && byte == ELLIPSIS[seen] => {
+                // `…` ends here; a prefix ended right before it.
+                for (index, &state) in saved.iter().enumerate() {
+                    if state >= MIN_CUT && state < secrets[index].raw.len() {
+                        let at = starts.len() - ELLIPSIS.len();
+                        hits.push((starts[at - state]..starts[at], index));
+                    }
+                }
+                None
+            }
+            _ => None,
+        };
         let near_end = cut_at.is_some_and(|end| origin.end + CUT_SLACK >= end);
         for (index, secret) in secrets.iter().enumerate() {
             let Some(kmp) = &secret.decoded else {
@@ -778,6 +812,27 @@ mod tests {
                 assert!(!shown.contains("Q0FOQV"), "{text} -> {shown}");
             }
         }
+    }
+
+    #[test]
+    fn a_secret_cut_before_an_ellipsis_is_hidden() {
+        let key = "lic-CANARY-\"q\\/0123456789";
+        let r = redactor(&[key]);
+        for text in [
+            "`lic-CANARY-\"q\\/01…` is not hex".to_string(),
+            format!(
+                "{{\"message\": {}}}",
+                serde_json::to_string("`lic-CANARY-\"q…` is bad").unwrap()
+            ),
+        ] {
+            let shown = r.redact(&text);
+            assert!(!shown.contains("CANA"), "{text} -> {shown}");
+            assert!(shown.contains('…'), "{shown}");
+        }
+        assert_eq!(
+            r.redact("`lic…` stays: too short"),
+            "`lic…` stays: too short"
+        );
     }
 
     #[test]
