@@ -311,12 +311,19 @@ impl Redactor {
             return;
         }
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        if !inner
-            .secrets
-            .iter()
-            .any(|p| p.raw == secret.expose().as_bytes())
-        {
-            inner.secrets.push(Protected::new(value, secret.marker()));
+        // The secret, and the forms that rewrite its characters rather than
+        // escape them, each followed through escapes in turn: a JSON pointer
+        // (`/` as `~1`, `~` as `~0`, RFC 6901; validate points at keys), and a
+        // YAML single-quoted string (`'` as `''`).
+        let forms = [
+            value.to_string(),
+            value.replace('~', "~0").replace('/', "~1"),
+            value.replace('\'', "''"),
+        ];
+        for form in forms {
+            if !inner.secrets.iter().any(|p| p.raw == form.as_bytes()) {
+                inner.secrets.push(Protected::new(&form, secret.marker()));
+            }
         }
     }
 
@@ -833,6 +840,20 @@ mod tests {
             r.redact("`lic…` stays: too short"),
             "`lic…` stays: too short"
         );
+    }
+
+    #[test]
+    fn a_secret_as_a_json_pointer_or_in_single_quotes_is_hidden() {
+        let key = "it's/a~secret-CANARY";
+        let r = redactor(&[key]);
+        for text in [
+            "/resourceSpans/0/it's~1a~0secret-CANARY".to_string(),
+            serde_json::to_string("/it's~1a~0secret-CANARY").unwrap(),
+            "key: 'it''s/a~secret-CANARY'".to_string(),
+        ] {
+            let shown = r.redact(&text);
+            assert!(!shown.contains("CANARY"), "{text} -> {shown}");
+        }
     }
 
     #[test]
