@@ -596,15 +596,24 @@ fn network(flags: &NetworkArgs, env: &Environment) -> Result<Network> {
 }
 
 /// Secrets of a proxy or other URL (with or without a scheme, parsed or not):
-/// its `user:password`, and the password alone.
+/// its `user:password`, and the password alone; as written, and percent-decoded,
+/// as the HTTP library sends them (a password with `@` is written `%40`, and a
+/// proxy that echoes its `Proxy-Authorization` shows it decoded).
 pub fn proxy_secrets(url: &str) -> Vec<Secret> {
     let Some(credentials) = secrets::url_credentials(url) else {
         return Vec::new();
     };
-    let mut out = vec![Secret::new(credentials)];
-    if let Some((_, password)) = credentials.split_once(':') {
-        if password.len() >= 4 {
-            out.push(Secret::new(password));
+    let mut out = Vec::new();
+    let decoded = secrets::percent_decode(credentials);
+    for form in [credentials, decoded.as_str()] {
+        if out.iter().any(|s: &Secret| s.expose() == form) {
+            continue;
+        }
+        out.push(Secret::new(form));
+        if let Some((_, password)) = form.split_once(':') {
+            if password.len() >= 4 {
+                out.push(Secret::new(password));
+            }
         }
     }
     out
@@ -696,6 +705,17 @@ mod tests {
         let found = proxy_secrets("http://bob:hunter2@proxy:3128");
         let shown: Vec<&str> = found.iter().map(Secret::expose).collect();
         assert_eq!(shown, ["bob:hunter2", "hunter2"]);
+        let found = proxy_secrets("http://bob:p%40ss%2Fw0rd@proxy:3128");
+        let shown: Vec<&str> = found.iter().map(Secret::expose).collect();
+        assert_eq!(
+            shown,
+            [
+                "bob:p%40ss%2Fw0rd",
+                "p%40ss%2Fw0rd",
+                "bob:p@ss/w0rd",
+                "p@ss/w0rd"
+            ]
+        );
         assert!(proxy_secrets("http://proxy:3128").is_empty());
     }
 }

@@ -120,6 +120,13 @@ pub fn url_credentials(text: &str) -> Option<&str> {
     (!credentials.is_empty()).then_some(credentials)
 }
 
+/// `%XX` escapes decoded (invalid UTF-8 replaced), as an HTTP library decodes
+/// the credentials of a URL before it sends them.
+pub fn percent_decode(text: &str) -> String {
+    let bytes: Vec<u8> = PercentDecode::new(raw(text)).map(|(b, _)| b).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// A URL with any `user:password@` credentials replaced by a marker. Text that
 /// holds no credentials is returned as is.
 pub fn redact_url_credentials(url: &str) -> String {
