@@ -123,7 +123,9 @@ pub fn url_credentials(text: &str) -> Option<&str> {
 /// `%XX` escapes decoded (invalid UTF-8 replaced), as an HTTP library decodes
 /// the credentials of a URL before it sends them.
 pub fn percent_decode(text: &str) -> String {
-    let bytes: Vec<u8> = PercentDecode::new(raw(text)).map(|(b, _)| b).collect();
+    let bytes: Vec<u8> = PercentDecode::new(raw(text, 0..text.len()))
+        .map(|(b, _)| b)
+        .collect();
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
@@ -370,29 +372,44 @@ impl Redactor {
             }
         }
         let cut_at = cut.then_some(text.len());
-        if cut || text.contains('…') {
-            // A secret cut short, as written: at the limit, or before an ellipsis.
-            decoded_hits(raw(text), &inner.secrets, cut_at, &mut hits);
+        // A decoded stream can find more than the plain search only near what it
+        // decodes: a backslash, a `%`, an ellipsis, or the end of a cut text.
+        // Only those stretches of the text are decoded, so a 16 MiB answer with a
+        // few escapes costs a plain search, not four decoding passes.
+        let longest = inner
+            .secrets
+            .iter()
+            .filter(|s| s.decoded.is_some())
+            .map(|s| s.raw.len())
+            .max()
+            .unwrap_or(0);
+        let reach = longest * MAX_ESCAPED_BYTES + CUT_SLACK;
+        // A secret cut short, as written: at the limit, or before an ellipsis.
+        for range in stretches(text, "…", reach, cut) {
+            decoded_hits(raw(text, range), &inner.secrets, cut_at, &mut hits);
         }
-        if text.contains('\\') {
-            // JSON inside JSON (a body in `-o json`) escapes twice; YAML's
-            // double-quoted strings escape the same way. Each level decodes the
-            // one below, every byte still knowing where in the text it came from.
-            // Level d decodes something only where the text holds 2^(d-1)
-            // backslashes in a row: a quick search skips the levels that cannot.
-            for depth in
-                (1..=MAX_ESCAPE_LEVELS).take_while(|d| text.contains(&"\\".repeat(1 << (d - 1))))
-            {
-                let mut decoded: Box<dyn Iterator<Item = Decoded> + '_> = Box::new(raw(text));
+        // JSON inside JSON (a body in `-o json`) escapes twice; YAML's
+        // double-quoted strings escape the same way. Each level decodes the one
+        // below, every byte still knowing where in the text it came from. Level d
+        // decodes something only where the text holds 2^(d-1) backslashes in a
+        // row: a quick search skips the levels that cannot.
+        let depths = (1..=MAX_ESCAPE_LEVELS)
+            .take_while(|d| text.contains(&"\\".repeat(1 << (d - 1))))
+            .last()
+            .unwrap_or(0);
+        for range in stretches(text, "\\", reach, cut && depths > 0) {
+            for depth in 1..=depths {
+                let mut decoded: Box<dyn Iterator<Item = Decoded> + '_> =
+                    Box::new(raw(text, range.clone()));
                 for _ in 0..depth {
                     decoded = Box::new(Unescape::new(decoded));
                 }
                 decoded_hits(decoded, &inner.secrets, cut_at, &mut hits);
             }
         }
-        if text.contains('%') {
+        for range in stretches(text, "%", reach, false) {
             decoded_hits(
-                PercentDecode::new(raw(text)),
+                PercentDecode::new(raw(text, range)),
                 &inner.secrets,
                 cut_at,
                 &mut hits,
@@ -438,8 +455,35 @@ const MAX_ESCAPE_LEVELS: usize = 3;
 type Decoded = (u8, Range<usize>);
 
 /// The text's bytes, each coming from itself.
-fn raw(text: &str) -> impl Iterator<Item = Decoded> + '_ {
-    text.bytes().enumerate().map(|(i, b)| (b, i..i + 1))
+fn raw(text: &str, range: Range<usize>) -> impl Iterator<Item = Decoded> + '_ {
+    text.as_bytes()[range.clone()]
+        .iter()
+        .zip(range)
+        .map(|(&b, i)| (b, i..i + 1))
+}
+
+/// The most bytes of text one byte of a secret can take, escaped at the deepest
+/// level looked through: `\\\\u0041` for `A`, three levels deep.
+const MAX_ESCAPED_BYTES: usize = 12;
+
+/// The stretches of `text` within `reach` bytes of an occurrence of `mark`
+/// (and of its end, with `end`), merged. A stretch begins `reach` bytes before
+/// the first mark in it, so no escape sequence begins before it.
+fn stretches(text: &str, mark: &str, reach: usize, end: bool) -> Vec<Range<usize>> {
+    let len = text.len();
+    let mut near: Vec<Range<usize>> = memchr::memmem::find_iter(text.as_bytes(), mark.as_bytes())
+        .map(|at| at.saturating_sub(reach)..(at + mark.len() + reach).min(len))
+        .chain(end.then(|| len.saturating_sub(reach)..len))
+        .collect();
+    near.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for range in near {
+        match out.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => out.push(range),
+        }
+    }
+    out
 }
 
 /// The ellipsis that marks a value cut for a message (`lic-CANA…`), in UTF-8.
@@ -861,6 +905,31 @@ mod tests {
             let shown = r.redact(&text);
             assert!(!shown.contains("CANARY"), "{text} -> {shown}");
         }
+    }
+
+    #[test]
+    fn escapes_far_apart_in_a_long_text_are_each_decoded() {
+        let key = "lic-CANARY-\"q\\\t/0123456789";
+        let r = redactor(&[key]);
+        let json = serde_json::to_string(key).unwrap();
+        let all_u: String = key.encode_utf16().map(|u| format!("\\u{u:04x}")).collect();
+        let percent: String = key.bytes().map(|b| format!("%{b:02x}")).collect();
+        let filler = "x".repeat(300_000);
+        let text = format!(
+            "\\n{filler}{json}{filler}{all_u}{filler}{percent}{filler}{}",
+            &json[..20]
+        );
+        let start = std::time::Instant::now();
+        let shown = r.redact_cut(&text);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        assert!(!shown.contains("CANA"), "a form was missed");
+        assert!(!shown.contains("\\u0043"), "the \\u form was missed");
+        assert!(!shown.contains("%43"), "the percent form was missed");
+        assert_eq!(
+            shown.matches("<redacted sha256:").count(),
+            4,
+            "and the cut one"
+        );
     }
 
     #[test]
