@@ -324,6 +324,7 @@ fn the_oracle_sees_every_encoding() {
         base64::engine::general_purpose::URL_SAFE.encode(format!("xy{c}")),
         b64(&format!("user:{c}")),
         c.replace('/', "~1"),
+        c.replace('\'', "''"),
         serde_yaml::to_string(&c).unwrap(),
         serde_yaml::to_string(&format!(
             "{} {c} {}",

@@ -4,8 +4,8 @@
 //!
 //! A text leaks a canary when it holds it as written; JSON-escaped at one to
 //! three levels, with any mix of `\uXXXX` escapes (and YAML's `\xXX`, `\UXXXXXXXX`
-//! and folded lines); percent-encoded, all of it or some; as a JSON pointer
-//! (`~1`, `~0`); or in base64, standard or URL-safe, at any of the three
+//! and folded lines); in YAML single quotes (`''`); percent-encoded, all of it or
+//! some; as a JSON pointer (`~1`, `~0`); or in base64, standard or URL-safe, at any of the three
 //! alignments inside a longer base64 text.
 #![allow(dead_code)]
 
@@ -95,6 +95,7 @@ pub fn literal_forms(canary: &str) -> Vec<(String, String)> {
             canary.bytes().map(|b| format!("%{b:02X}")).collect(),
         ),
         ("JSON pointer".to_string(), pointer_form(canary)),
+        ("YAML single-quoted".to_string(), canary.replace('\'', "''")),
     ];
     for (alphabet, engine) in [
         (
