@@ -429,13 +429,15 @@ pub struct DryRunArgs {
     pub ui: UiArgs,
 }
 
-/// Seconds, as a positive number (`10`, `0.5`).
+/// Seconds, as a positive number (`10`, `0.5`), from a millisecond to a day.
+/// Below a millisecond, `1e-300` passed as "above 0" and became a timeout of
+/// zero, which no send can meet.
 fn seconds(text: &str) -> Result<Duration, String> {
     let value: f64 = text
         .parse()
         .map_err(|_| "expected a number of seconds, such as 10 or 0.5".to_string())?;
-    if !value.is_finite() || value <= 0.0 || value > 86_400.0 {
-        return Err("expected a number of seconds above 0 and at most 86400".to_string());
+    if !value.is_finite() || !(0.001..=86_400.0).contains(&value) {
+        return Err("expected a number of seconds from 0.001 to 86400".to_string());
     }
     Ok(Duration::from_secs_f64(value))
 }
@@ -574,5 +576,16 @@ mod tests {
     #[test]
     fn clap_definition_is_sound() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seconds_run_from_a_millisecond_to_a_day() {
+        assert_eq!(seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(seconds("0.001"), Ok(Duration::from_millis(1)));
+        for bad in [
+            "0", "1e-300", "0.0009", "-1", "nan", "inf", "86401", "1e9", "soon",
+        ] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
     }
 }

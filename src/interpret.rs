@@ -295,6 +295,7 @@ fn otlp(answer: Answer<'_>, signal: Signal) -> Interpretation {
         as_documented: ok && rejected == 0 && shaped,
         summary,
         facts: facts(json!({
+            "otlp_response": shaped && !answer.foreign(),
             "rejected": rejected,
             "rejected_kind": format!("{noun}s"),
             "error_message": message,
@@ -405,6 +406,25 @@ mod tests {
             )
             .as_documented
         );
+    }
+
+    #[test]
+    fn a_200_that_is_not_an_otlp_response_is_not_taken_for_one() {
+        let now = OffsetDateTime::now_utc();
+        let portal = answer(EndpointId::Metrics, "{}", 200, b"<html>log in</html>", now);
+        assert!(!portal.as_documented && !portal.accepted);
+        assert!(
+            portal.summary.contains("not from a Beacon receiver"),
+            "{}",
+            portal.summary
+        );
+        assert_eq!(portal.facts["otlp_response"], false);
+        let array = answer(EndpointId::Traces, "{}", 200, b"[1]", now);
+        assert!(!array.as_documented);
+        assert_eq!(array.facts["otlp_response"], false);
+        let empty = answer(EndpointId::Logs, "{}", 200, b"", now);
+        assert!(empty.as_documented, "the empty message: {}", empty.summary);
+        assert_eq!(empty.facts["otlp_response"], true);
     }
 
     #[test]

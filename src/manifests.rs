@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::config::yaml::{self, Node, Pos, Value};
+use crate::config::yaml::{self, ErrorKind, Node, Pos, SyntaxError, Value};
 use crate::config::{Source, SourceKind};
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::egress::DecidedBy;
@@ -105,21 +105,7 @@ pub fn load(files: &[PathBuf]) -> Result<Manifests> {
         )?;
         let name = read.name;
         let documents = yaml::parse(&read.bytes, source)
-            .map_err(|e| {
-                Failure::input(format!(
-                    "`{name}`:{}:{}: invalid YAML: {}",
-                    e.line, e.col, e.message
-                ))
-                .hint(e.hint.map_or_else(
-                    || {
-                        format!(
-                            "fix the YAML at line {}, column {} of `{name}`",
-                            e.line, e.col
-                        )
-                    },
-                    str::to_string,
-                ))
-            })?
+            .map_err(|e| refusal(&name, e))?
             .documents;
         out.sources.push(Source {
             file: Some(name),
@@ -511,5 +497,28 @@ impl Reader<'_> {
                 format!("`{name}` from `valueFrom`: the value is not in the manifests"),
             ),
         }
+    }
+}
+/// A manifests file the YAML reader refuses, as one line naming the file, line and
+/// column.
+fn refusal(name: &str, e: SyntaxError) -> Failure {
+    let at = format!("`{name}`:{}:{}", e.line, e.col);
+    let fix = "give the output of `helm template` or `kubectl get deploy,sts,cm -o yaml`";
+    match e.kind {
+        ErrorKind::NotUtf8 => {
+            Failure::input(format!("{at}: not UTF-8 text, so not Kubernetes manifests")).hint(fix)
+        }
+        ErrorKind::TopLevel => Failure::input(format!(
+            "{at}: a manifest is a Kubernetes object (a mapping with `kind:`), found {}",
+            e.message
+        ))
+        .hint(fix),
+        _ => Failure::input(format!("{at}: invalid YAML: {}", e.message)).hint(match e.hint {
+            Some(hint) => hint.to_string(),
+            None => format!(
+                "fix the YAML at line {}, column {} of `{name}`",
+                e.line, e.col
+            ),
+        }),
     }
 }

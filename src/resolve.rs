@@ -22,6 +22,7 @@ use crate::egress::{self, BeaconBase, ChartVersion, DecidedBy, LicenseSource, Re
 use crate::endpoints::DEFAULT_BEACON_URL;
 use crate::error::Failure;
 use crate::input::{self, Named};
+use crate::output::Output;
 use crate::secrets::{self, Secret};
 use crate::transport::{Ca, EnvProxies, Network, ProxyChoice};
 
@@ -311,7 +312,20 @@ impl Settings {
     }
 
     /// Resolves what `ask` asks for from the flags, the environment and the values.
-    pub fn resolve(ask: &Ask<'_>, values: ValuesFlags<'_>, env: &Environment) -> Result<Self> {
+    ///
+    /// Every secret is handed to the output boundary the moment it is known:
+    /// those of the flags and the environment before anything is parsed, the
+    /// values' as soon as they are read. An error in a later step (a bad URL, an
+    /// unreadable license file) can then never show an earlier secret.
+    pub fn resolve(
+        ask: &Ask<'_>,
+        values: ValuesFlags<'_>,
+        env: &Environment,
+        out: &Output,
+    ) -> Result<Self> {
+        for secret in given_secrets(ask, env) {
+            out.protect(&secret);
+        }
         if let Some(other) = ask.stdin {
             if values.files.iter().any(|f| f.as_os_str() == "-") {
                 return Err(Failure::input(format!(
@@ -322,41 +336,61 @@ impl Settings {
             }
         }
         let loaded = load_values(ask.values, values, env)?;
+        for secret in loaded.iter().flat_map(|l| &l.secrets) {
+            out.protect(secret);
+        }
         let report = loaded.as_ref().map(|l| &l.report);
+        let license = ask
+            .license
+            .map(|file| license(file, env, report))
+            .transpose()?;
+        if let Some(key) = license.as_ref().and_then(|l| l.key.as_ref()) {
+            out.protect(key);
+        }
         Ok(Self {
             beacon: ask
                 .beacon
                 .map(|flag| beacon(flag, env, report))
                 .transpose()?,
-            license: ask
-                .license
-                .map(|file| license(file, env, report))
-                .transpose()?,
+            license,
             network: ask.network.map(|flags| network(flags, env)).transpose()?,
             loaded,
         })
-    }
-
-    /// Every secret in force: the license, the values' secrets, proxy credentials.
-    /// The output boundary hides each of them.
-    pub fn secrets(&self) -> Vec<Secret> {
-        let mut out: Vec<Secret> = Vec::new();
-        if let Some(loaded) = &self.loaded {
-            out.extend(loaded.secrets.iter().cloned());
-        }
-        if let Some(key) = self.license.as_ref().and_then(|l| l.key.clone()) {
-            out.push(key);
-        }
-        if let Some(network) = &self.network {
-            out.extend(network.proxy.secrets());
-        }
-        out
     }
 
     /// The values' report, when values were read.
     pub fn report(&self) -> Option<&Report> {
         self.loaded.as_ref().map(|l| &l.report)
     }
+}
+
+/// The secrets the flags and the environment hold, known before anything is
+/// parsed: the license in `$LANGSMITH_LICENSE_KEY`, and the credentials of every
+/// proxy and Beacon URL given (`--proxy`, `--url`, the proxy variables,
+/// `$BEACON_URL`), with or without a scheme, whether they parse or not.
+fn given_secrets(ask: &Ask<'_>, env: &Environment) -> Vec<Secret> {
+    let mut out = Vec::new();
+    if let Some(key) = env.get("LANGSMITH_LICENSE_KEY") {
+        out.push(Secret::new(key.trim()));
+        out.push(Secret::new(key));
+    }
+    let urls = [
+        "BEACON_URL",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "HTTP_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ]
+    .into_iter()
+    .filter_map(|name| env.get(name))
+    .chain(ask.beacon.flatten())
+    .chain(ask.network.and_then(|n| n.proxy.as_deref()));
+    for url in urls {
+        out.extend(proxy_secrets(url));
+    }
+    out
 }
 
 fn load_values(
@@ -602,15 +636,25 @@ fn network(flags: &NetworkArgs, env: &Environment) -> Result<Network> {
     })
 }
 
-/// Secrets of a proxy URL: its `user:password`, and the password alone.
+/// Secrets of a proxy or other URL (with or without a scheme, parsed or not):
+/// its `user:password`, and the password alone; as written, and percent-decoded,
+/// as the HTTP library sends them (a password with `@` is written `%40`, and a
+/// proxy that echoes its `Proxy-Authorization` shows it decoded).
 pub fn proxy_secrets(url: &str) -> Vec<Secret> {
     let Some(credentials) = secrets::url_credentials(url) else {
         return Vec::new();
     };
-    let mut out = vec![Secret::new(credentials)];
-    if let Some((_, password)) = credentials.split_once(':') {
-        if password.len() >= 4 {
-            out.push(Secret::new(password));
+    let mut out = Vec::new();
+    let decoded = secrets::percent_decode(credentials);
+    for form in [credentials, decoded.as_str()] {
+        if out.iter().any(|s: &Secret| s.expose() == form) {
+            continue;
+        }
+        out.push(Secret::new(form));
+        if let Some((_, password)) = form.split_once(':') {
+            if password.len() >= 4 {
+                out.push(Secret::new(password));
+            }
         }
     }
     out
@@ -678,10 +722,41 @@ mod tests {
     }
 
     #[test]
+    fn the_secrets_of_flags_and_environment_are_known_before_parsing() {
+        let env = Environment::from_pairs([
+            ("LANGSMITH_LICENSE_KEY", " lic-ENV "),
+            ("BEACON_URL", "u:pw#env@beacon.example"),
+            ("HTTP_PROXY", "http://a:pw-upper@proxy:1"),
+        ]);
+        let ask = Ask {
+            beacon: Some(Some("https://u:pw/flag@beacon.example")),
+            ..Ask::values(ValuesNeed::None)
+        };
+        let found: Vec<String> = given_secrets(&ask, &env)
+            .iter()
+            .map(|s| s.expose().to_string())
+            .collect();
+        for secret in ["lic-ENV", "u:pw#env", "pw-upper", "u:pw/flag"] {
+            assert!(found.iter().any(|f| f == secret), "{secret}: {found:?}");
+        }
+    }
+
+    #[test]
     fn proxy_credentials_are_secrets() {
         let found = proxy_secrets("http://bob:hunter2@proxy:3128");
         let shown: Vec<&str> = found.iter().map(Secret::expose).collect();
         assert_eq!(shown, ["bob:hunter2", "hunter2"]);
+        let found = proxy_secrets("http://bob:p%40ss%2Fw0rd@proxy:3128");
+        let shown: Vec<&str> = found.iter().map(Secret::expose).collect();
+        assert_eq!(
+            shown,
+            [
+                "bob:p%40ss%2Fw0rd",
+                "p%40ss%2Fw0rd",
+                "bob:p@ss/w0rd",
+                "p@ss/w0rd"
+            ]
+        );
         assert!(proxy_secrets("http://proxy:3128").is_empty());
     }
 }

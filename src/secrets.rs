@@ -120,6 +120,15 @@ pub fn url_credentials(text: &str) -> Option<&str> {
     (!credentials.is_empty()).then_some(credentials)
 }
 
+/// `%XX` escapes decoded (invalid UTF-8 replaced), as an HTTP library decodes
+/// the credentials of a URL before it sends them.
+pub fn percent_decode(text: &str) -> String {
+    let bytes: Vec<u8> = PercentDecode::new(raw(text, 0..text.len()))
+        .map(|(b, _)| b)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// A URL with any `user:password@` credentials replaced by a marker. Text that
 /// holds no credentials is returned as is.
 pub fn redact_url_credentials(url: &str) -> String {
@@ -144,6 +153,84 @@ pub fn is_sensitive_header(name: &str) -> bool {
 /// too short to be told from ordinary text.
 const MIN_BASE64_SECRET: usize = 6;
 
+/// Secrets longer than this are hidden as written only, not through escapes or
+/// base64. No license, password or real token comes near it; only a hostile
+/// server's "token" does, and following it through every encoding would cost
+/// memory in proportion to its length.
+pub const MAX_ENCODED_SECRET: usize = 64 * 1024;
+
+/// A secret cut by a limit at the very end of a text is hidden when at least
+/// this many of its first bytes are there.
+const MIN_CUT: usize = 4;
+
+/// How far before the end of a cut text the cut secret may end: an escape
+/// sequence itself cut in half (`\u00`, `%4`) or a base64 group leaves a few
+/// bytes that decode to nothing.
+const CUT_SLACK: usize = 12;
+
+/// A pattern and its Knuth-Morris-Pratt failure table: finds every occurrence in
+/// a stream of bytes in time linear in the stream, whatever the pattern holds (a
+/// hostile server chooses its token, and the text around it).
+#[derive(Debug)]
+struct Kmp {
+    pattern: Vec<u8>,
+    /// `table[i]`: the length of the longest proper prefix of `pattern[..=i]`
+    /// that is also its suffix.
+    table: Vec<usize>,
+}
+
+impl Kmp {
+    fn new(pattern: &[u8]) -> Self {
+        let mut table = vec![0; pattern.len()];
+        let mut k = 0;
+        for i in 1..pattern.len() {
+            while k > 0 && pattern[i] != pattern[k] {
+                k = table[k - 1];
+            }
+            if pattern[i] == pattern[k] {
+                k += 1;
+            }
+            table[i] = k;
+        }
+        Self {
+            pattern: pattern.to_vec(),
+            table,
+        }
+    }
+
+    /// The state after `byte`: how many of the pattern's first bytes the stream
+    /// now ends with. A full match is `pattern.len()`; [`Kmp::step`] restarts
+    /// from there by itself.
+    fn step(&self, mut state: usize, byte: u8) -> usize {
+        if state == self.pattern.len() {
+            state = self.table[state - 1];
+        }
+        while state > 0 && self.pattern[state] != byte {
+            state = self.table[state - 1];
+        }
+        if self.pattern.get(state) == Some(&byte) {
+            state += 1;
+        }
+        state
+    }
+
+    /// Where, in `text`, a prefix of the pattern at least [`MIN_CUT`] long ends
+    /// within [`CUT_SLACK`] bytes of the end: the start of the earliest such.
+    fn cut_at_end(&self, text: &[u8]) -> Option<usize> {
+        let from = text.len().saturating_sub(self.pattern.len() + CUT_SLACK);
+        let mut state = 0;
+        let mut found = None;
+        for (i, &byte) in text.iter().enumerate().skip(from) {
+            state = self.step(state, byte);
+            if state >= MIN_CUT && i + CUT_SLACK >= text.len() {
+                let start = i + 1 - state;
+                found = Some(found.map_or(start, |f: usize| f.min(start)));
+            }
+        }
+        found
+    }
+}
+
 /// One secret in force and the forms it is looked for in.
 #[derive(Debug)]
 struct Protected {
@@ -153,13 +240,17 @@ struct Protected {
     marker: String,
     /// Literal forms found by plain search: the value, and the base64 cores.
     literals: Vec<Vec<u8>>,
+    /// The matcher that follows it through escapes; `None` for a secret longer
+    /// than [`MAX_ENCODED_SECRET`].
+    decoded: Option<Kmp>,
 }
 
 impl Protected {
-    fn new(secret: &Secret) -> Self {
-        let raw = secret.expose().as_bytes().to_vec();
+    fn new(value: &str, marker: String) -> Self {
+        let raw = value.as_bytes().to_vec();
         let mut literals = vec![raw.clone()];
-        if raw.len() >= MIN_BASE64_SECRET {
+        let encoded = raw.len() <= MAX_ENCODED_SECRET;
+        if raw.len() >= MIN_BASE64_SECRET && encoded {
             // Inside any base64 text, a secret starting at byte offset k of a
             // 3-byte group leaves the base64 of its aligned middle intact: three
             // alignments, two alphabets. (A Basic `Authorization` of `user:pass`
@@ -184,8 +275,9 @@ impl Protected {
             }
         }
         Self {
+            decoded: encoded.then(|| Kmp::new(&raw)),
             raw,
-            marker: secret.marker(),
+            marker,
             literals,
         }
     }
@@ -228,12 +320,19 @@ impl Redactor {
             return;
         }
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        if !inner
-            .secrets
-            .iter()
-            .any(|p| p.raw == secret.expose().as_bytes())
-        {
-            inner.secrets.push(Protected::new(secret));
+        // The secret, and the forms that rewrite its characters rather than
+        // escape them, each followed through escapes in turn: a JSON pointer
+        // (`/` as `~1`, `~` as `~0`, RFC 6901; validate points at keys), and a
+        // YAML single-quoted string (`'` as `''`).
+        let forms = [
+            value.to_string(),
+            value.replace('~', "~0").replace('/', "~1"),
+            value.replace('\'', "''"),
+        ];
+        for form in forms {
+            if !inner.secrets.iter().any(|p| p.raw == form.as_bytes()) {
+                inner.secrets.push(Protected::new(&form, secret.marker()));
+            }
         }
     }
 
@@ -244,6 +343,17 @@ impl Redactor {
 
     /// `text` with every secret in force replaced by its marker.
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.redact_with(text, false)
+    }
+
+    /// Like [`Redactor::redact`], for text that was cut at a limit: a secret cut
+    /// in half at the very end is hidden too (its first four or more bytes), in
+    /// any of the forms a whole one is.
+    pub fn redact_cut<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.redact_with(text, true)
+    }
+
+    fn redact_with<'a>(&self, text: &'a str, cut: bool) -> Cow<'a, str> {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
         if inner.reveal || inner.secrets.is_empty() {
             return Cow::Borrowed(text);
@@ -254,26 +364,56 @@ impl Redactor {
                 for start in memchr::memmem::find_iter(text.as_bytes(), literal) {
                     hits.push((start..start + literal.len(), index));
                 }
+                if cut {
+                    if let Some(start) = Kmp::new(literal).cut_at_end(text.as_bytes()) {
+                        hits.push((start..text.len(), index));
+                    }
+                }
             }
         }
-        if text.contains('\\') {
-            // JSON inside JSON (a body in `-o json`) escapes twice; YAML's
-            // double-quoted strings escape the same way. Each level decodes the
-            // one below, every byte still knowing where in the text it came from.
-            // Level d decodes something only where the text holds 2^(d-1)
-            // backslashes in a row: a quick search skips the levels that cannot.
-            for depth in
-                (1..=MAX_ESCAPE_LEVELS).take_while(|d| text.contains(&"\\".repeat(1 << (d - 1))))
-            {
-                let mut decoded: Box<dyn Iterator<Item = Decoded> + '_> = Box::new(raw(text));
+        let cut_at = cut.then_some(text.len());
+        // A decoded stream can find more than the plain search only near what it
+        // decodes: a backslash, a `%`, an ellipsis, or the end of a cut text.
+        // Only those stretches of the text are decoded, so a 16 MiB answer with a
+        // few escapes costs a plain search, not four decoding passes.
+        let longest = inner
+            .secrets
+            .iter()
+            .filter(|s| s.decoded.is_some())
+            .map(|s| s.raw.len())
+            .max()
+            .unwrap_or(0);
+        let reach = longest * MAX_ESCAPED_BYTES + CUT_SLACK;
+        // A secret cut short, as written: at the limit, or before an ellipsis.
+        for range in stretches(text, "…", reach, cut) {
+            decoded_hits(raw(text, range), &inner.secrets, cut_at, &mut hits);
+        }
+        // JSON inside JSON (a body in `-o json`) escapes twice; YAML's
+        // double-quoted strings escape the same way. Each level decodes the one
+        // below, every byte still knowing where in the text it came from. Level d
+        // decodes something only where the text holds 2^(d-1) backslashes in a
+        // row: a quick search skips the levels that cannot.
+        let depths = (1..=MAX_ESCAPE_LEVELS)
+            .take_while(|d| text.contains(&"\\".repeat(1 << (d - 1))))
+            .last()
+            .unwrap_or(0);
+        for range in stretches(text, "\\", reach, cut && depths > 0) {
+            for depth in 1..=depths {
+                let mut decoded: Box<dyn Iterator<Item = Decoded> + '_> =
+                    Box::new(raw(text, range.clone()));
                 for _ in 0..depth {
                     decoded = Box::new(Unescape::new(decoded));
                 }
-                decoded_hits(decoded, &inner.secrets, &mut hits);
+                decoded_hits(decoded, &inner.secrets, cut_at, &mut hits);
             }
         }
-        if text.contains('%') {
-            decoded_hits(PercentDecode::new(raw(text)), &inner.secrets, &mut hits);
+        for range in stretches(text, "%", reach, false) {
+            decoded_hits(
+                PercentDecode::new(raw(text, range)),
+                &inner.secrets,
+                cut_at,
+                &mut hits,
+            );
         }
         if hits.is_empty() {
             return Cow::Borrowed(text);
@@ -282,46 +422,28 @@ impl Redactor {
         let mut out = String::with_capacity(text.len());
         let mut done = 0;
         for (range, index) in hits {
-            if range.end <= done {
+            // A hit found in a decoded stream or at a cut may start or end inside
+            // a multi-byte character: it is widened to whole characters.
+            let mut start = range.start;
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = range.end;
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            if end <= done {
                 continue;
             }
-            let start = range.start.max(done);
-            out.push_str(&text[done..start]);
-            if start == range.start {
+            // A hit overlapping the one before extends it, under the same marker.
+            if start >= done {
+                out.push_str(&text[done..start]);
                 out.push_str(&inner.secrets[index].marker);
             }
-            done = range.end;
+            done = end;
         }
         out.push_str(&text[done..]);
         Cow::Owned(out)
-    }
-
-    /// Like [`Redactor::redact`], for text that was cut at a limit: a secret cut
-    /// in half at the very end is hidden too (its first four or more bytes).
-    pub fn redact_cut<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let redacted = self.redact(text);
-        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        if inner.reveal {
-            return redacted;
-        }
-        let tail = inner
-            .secrets
-            .iter()
-            .flat_map(|s| s.literals.iter().map(move |l| (l, &s.marker)))
-            .filter_map(|(literal, marker)| {
-                (4..literal.len())
-                    .rev()
-                    .find(|&n| redacted.as_bytes().ends_with(&literal[..n]))
-                    .map(|n| (n, marker))
-            })
-            .max_by_key(|(n, _)| *n);
-        match tail {
-            Some((n, marker)) => {
-                let keep = redacted.len() - n;
-                Cow::Owned(format!("{}{marker}", &redacted[..keep]))
-            }
-            None => redacted,
-        }
     }
 }
 
@@ -333,40 +455,115 @@ const MAX_ESCAPE_LEVELS: usize = 3;
 type Decoded = (u8, Range<usize>);
 
 /// The text's bytes, each coming from itself.
-fn raw(text: &str) -> impl Iterator<Item = Decoded> + '_ {
-    text.bytes().enumerate().map(|(i, b)| (b, i..i + 1))
+fn raw(text: &str, range: Range<usize>) -> impl Iterator<Item = Decoded> + '_ {
+    text.as_bytes()[range.clone()]
+        .iter()
+        .zip(range)
+        .map(|(&b, i)| (b, i..i + 1))
 }
 
+/// The most bytes of text one byte of a secret can take, escaped at the deepest
+/// level looked through: `\\\\u0041` for `A`, three levels deep.
+const MAX_ESCAPED_BYTES: usize = 12;
+
+/// The stretches of `text` within `reach` bytes of an occurrence of `mark`
+/// (and of its end, with `end`), merged. A stretch begins `reach` bytes before
+/// the first mark in it, so no escape sequence begins before it.
+fn stretches(text: &str, mark: &str, reach: usize, end: bool) -> Vec<Range<usize>> {
+    let len = text.len();
+    let mut near: Vec<Range<usize>> = memchr::memmem::find_iter(text.as_bytes(), mark.as_bytes())
+        .map(|at| at.saturating_sub(reach)..(at + mark.len() + reach).min(len))
+        .chain(end.then(|| len.saturating_sub(reach)..len))
+        .collect();
+    near.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for range in near {
+        match out.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => out.push(range),
+        }
+    }
+    out
+}
+
+/// The ellipsis that marks a value cut for a message (`lic-CANA…`), in UTF-8.
+const ELLIPSIS: [u8; 3] = [0xE2, 0x80, 0xA6];
+
 /// Records where a secret appears in a decoded stream, as ranges of the original
-/// text. A ring of the last bytes, each with its origin, is all it keeps.
+/// text: each secret's matcher advances one step per decoded byte (linear time,
+/// whatever the secret and the text hold), and a ring of the origins of the last
+/// bytes gives where a match began.
+///
+/// A secret cut short counts too: its first bytes (at least [`MIN_CUT`]) right
+/// before an ellipsis `…`, which is how a message cuts a long value; and, with
+/// `cut_at` (the text's length, when it was cut at a limit), its first bytes
+/// ending the stream.
 fn decoded_hits(
     decoded: impl Iterator<Item = Decoded>,
     secrets: &[Protected],
+    cut_at: Option<usize>,
     hits: &mut Vec<(Range<usize>, usize)>,
 ) {
-    let longest = secrets.iter().map(|s| s.raw.len()).max().unwrap_or(0);
+    let longest = secrets
+        .iter()
+        .filter_map(|s| s.decoded.as_ref())
+        .map(|k| k.pattern.len())
+        .max()
+        .unwrap_or(0);
     if longest == 0 {
         return;
     }
-    let mut ring: VecDeque<Decoded> = VecDeque::with_capacity(longest);
+    // The origins of the last bytes: enough for the longest secret, and the
+    // ellipsis after a cut one.
+    let keep = longest + ELLIPSIS.len();
+    let mut starts: VecDeque<usize> = VecDeque::with_capacity(keep);
+    let mut states = vec![0usize; secrets.len()];
+    let mut tails: Vec<Option<usize>> = vec![None; secrets.len()];
+    // The states just before the last byte 0xE2, while the bytes after it may
+    // still make an ellipsis: how many of them matched so far.
+    let mut before_ellipsis: Option<(Vec<usize>, usize)> = None;
     for (byte, origin) in decoded {
-        if ring.len() == longest {
-            ring.pop_front();
+        if starts.len() == keep {
+            starts.pop_front();
         }
-        let end = origin.end;
-        ring.push_back((byte, origin));
-        for (index, secret) in secrets.iter().enumerate() {
-            let n = secret.raw.len();
-            if ring.len() < n || secret.raw[n - 1] != byte {
-                continue;
+        starts.push_back(origin.start);
+        before_ellipsis = match before_ellipsis.take() {
+            _ if byte == ELLIPSIS[0] => Some((states.clone(), 1)),
+            Some((saved, seen)) if byte == ELLIPSIS[seen] && seen + 1 < ELLIPSIS.len() => {
+                Some((saved, seen + 1))
             }
-            let from = ring.len() - n;
-            if ring
-                .range(from..)
-                .map(|(b, _)| *b)
-                .eq(secret.raw.iter().copied())
-            {
-                hits.push((ring[from].1.start..end, index));
+            Some((saved, seen)) if seen + 1 == ELLIPSIS.len() && byte == ELLIPSIS[seen] => {
+                // `…` ends here; a prefix ended right before it.
+                for (index, &state) in saved.iter().enumerate() {
+                    if state >= MIN_CUT && state < secrets[index].raw.len() {
+                        let at = starts.len() - ELLIPSIS.len();
+                        hits.push((starts[at - state]..starts[at], index));
+                    }
+                }
+                None
+            }
+            _ => None,
+        };
+        let near_end = cut_at.is_some_and(|end| origin.end + CUT_SLACK >= end);
+        for (index, secret) in secrets.iter().enumerate() {
+            let Some(kmp) = &secret.decoded else {
+                continue;
+            };
+            let state = kmp.step(states[index], byte);
+            states[index] = state;
+            let from = |n: usize| starts[starts.len() - n];
+            if state == kmp.pattern.len() {
+                hits.push((from(state)..origin.end, index));
+            } else if near_end && state >= MIN_CUT {
+                let start = from(state);
+                tails[index] = Some(tails[index].map_or(start, |t| t.min(start)));
+            }
+        }
+    }
+    if let Some(end) = cut_at {
+        for (index, tail) in tails.into_iter().enumerate() {
+            if let Some(start) = tail {
+                hits.push((start..end, index));
             }
         }
     }
@@ -646,6 +843,119 @@ mod tests {
         assert!(!shown.contains("CANA"), "{shown}");
         assert!(shown.ends_with('>'), "{shown}");
         assert_eq!(r.redact_cut("{\"echo\": \"li"), "{\"echo\": \"li");
+    }
+
+    #[test]
+    fn a_secret_cut_in_any_encoding_is_hidden() {
+        let key = "lic-CANARY-\"q\\\t/#@%\u{e9}-0123456789";
+        let r = redactor(&[key]);
+        let json = serde_json::to_string(key).unwrap();
+        let all_u: String = key.encode_utf16().map(|u| format!("\\u{u:04x}")).collect();
+        let percent: String = key.bytes().map(|b| format!("%{b:02X}")).collect();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(key);
+        for form in [json.as_str(), &all_u, &percent, &b64] {
+            // Every cut from the first 9 bytes to one short of the whole.
+            for at in 9..form.len() - 1 {
+                if !form.is_char_boundary(at) {
+                    continue;
+                }
+                let text = format!("{{\"echo\": {}", &form[..at]);
+                let shown = r.redact_cut(&text);
+                assert!(!shown.contains("CANA"), "{text} -> {shown}");
+                assert!(
+                    !shown.contains("\\u0043\\u0041\\u004e"),
+                    "{text} -> {shown}"
+                );
+                assert!(!shown.contains("%43%41%4E"), "{text} -> {shown}");
+                assert!(!shown.contains("Q0FOQV"), "{text} -> {shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_secret_cut_before_an_ellipsis_is_hidden() {
+        let key = "lic-CANARY-\"q\\/0123456789";
+        let r = redactor(&[key]);
+        for text in [
+            "`lic-CANARY-\"q\\/01…` is not hex".to_string(),
+            format!(
+                "{{\"message\": {}}}",
+                serde_json::to_string("`lic-CANARY-\"q…` is bad").unwrap()
+            ),
+        ] {
+            let shown = r.redact(&text);
+            assert!(!shown.contains("CANA"), "{text} -> {shown}");
+            assert!(shown.contains('…'), "{shown}");
+        }
+        assert_eq!(
+            r.redact("`lic…` stays: too short"),
+            "`lic…` stays: too short"
+        );
+    }
+
+    #[test]
+    fn a_secret_as_a_json_pointer_or_in_single_quotes_is_hidden() {
+        let key = "it's/a~secret-CANARY";
+        let r = redactor(&[key]);
+        for text in [
+            "/resourceSpans/0/it's~1a~0secret-CANARY".to_string(),
+            serde_json::to_string("/it's~1a~0secret-CANARY").unwrap(),
+            "key: 'it''s/a~secret-CANARY'".to_string(),
+        ] {
+            let shown = r.redact(&text);
+            assert!(!shown.contains("CANARY"), "{text} -> {shown}");
+        }
+    }
+
+    #[test]
+    fn escapes_far_apart_in_a_long_text_are_each_decoded() {
+        let key = "lic-CANARY-\"q\\\t/0123456789";
+        let r = redactor(&[key]);
+        let json = serde_json::to_string(key).unwrap();
+        let all_u: String = key.encode_utf16().map(|u| format!("\\u{u:04x}")).collect();
+        let percent: String = key.bytes().map(|b| format!("%{b:02x}")).collect();
+        let filler = "x".repeat(300_000);
+        let text = format!(
+            "\\n{filler}{json}{filler}{all_u}{filler}{percent}{filler}{}",
+            &json[..20]
+        );
+        let start = std::time::Instant::now();
+        let shown = r.redact_cut(&text);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        assert!(!shown.contains("CANA"), "a form was missed");
+        assert!(!shown.contains("\\u0043"), "the \\u form was missed");
+        assert!(!shown.contains("%43"), "the percent form was missed");
+        assert_eq!(
+            shown.matches("<redacted sha256:").count(),
+            4,
+            "and the cut one"
+        );
+    }
+
+    #[test]
+    fn matching_takes_linear_time_whatever_the_secret() {
+        // A hostile server chooses its token and the text around it: a token of
+        // one repeated byte inside a megabyte of the same byte made the old
+        // matcher compare the whole token at every byte.
+        let token = "a".repeat(50_000);
+        let r = redactor(&[&token]);
+        let text = format!("\\\"%{}", "a".repeat(1_000_000));
+        let start = std::time::Instant::now();
+        let shown = r.redact(&text);
+        assert!(start.elapsed() < std::time::Duration::from_secs(20));
+        assert!(shown.contains("<redacted sha256:"));
+        assert!(shown.len() < text.len());
+    }
+
+    #[test]
+    fn a_secret_too_long_to_follow_through_escapes_is_still_hidden_as_written() {
+        let long = format!("tok-{}", "x".repeat(MAX_ENCODED_SECRET));
+        let r = redactor(&[&long]);
+        let text = format!("a {long} b \\n");
+        assert_eq!(r.redact(&text), format!("a {} b \\n", redacted(&long)));
+        let text = format!("a {}", &long[..1000]);
+        let cut = r.redact_cut(&text);
+        assert!(!cut.contains("xxxx"), "{cut}");
     }
 
     #[test]

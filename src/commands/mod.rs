@@ -1,9 +1,9 @@
 //! One file per subcommand behind a single dispatch.
 //!
 //! The dispatch says what each command needs ([`Ask`]), resolves it once into
-//! [`Settings`], and hands every secret in force to the output boundary before a
-//! command prints anything. Commands never import each other: what two share
-//! lives in a domain module (`request`, `endpoints`, `transport`).
+//! [`Settings`], which hands every secret in force to the output boundary as it
+//! finds it, before a command (or an error) prints anything. Commands never import
+//! each other: what two share lives in a domain module (`request`, `endpoints`, `transport`).
 
 pub mod docs;
 pub mod dry_run;
@@ -44,10 +44,7 @@ pub fn run(cli: &Cli, env: &Environment, out: &Output) -> Result<()> {
             _ => &[],
         },
     };
-    let settings = Settings::resolve(&ask(&cli.command), values, env)?;
-    for secret in settings.secrets() {
-        out.protect(&secret);
-    }
+    let settings = Settings::resolve(&ask(&cli.command), values, env, out)?;
     for (label, text) in settings.explain() {
         out.detail(label, &text);
     }

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::{Context, prepare, resolved};
 use crate::cli::SendArgs;
 use crate::endpoints::{EndpointId, LICENSE_PLACEHOLDER};
-use crate::error::Failure;
+use crate::error::{Exit, Failure};
 use crate::interpret::{self, Answer, Interpretation};
 use crate::output::{self, Format, Output};
 use crate::request::{Prepared, RequestView};
@@ -162,23 +162,9 @@ pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result
     if let Some(response) = delivery
         .response
         .as_ref()
-        .filter(|r| (300..400).contains(&r.status))
+        .filter(|_| delivery.outcome == Outcome::HttpError)
     {
-        let location = response
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("location"))
-            .map(|(_, v)| format!(" to `{v}`"))
-            .unwrap_or_default();
-        return Err(Failure::new(
-            delivery.exit(),
-            "redirect",
-            format!(
-                "the server redirected{location}; beacon-cli does not follow redirects, which would resend the license elsewhere"
-            ),
-        )
-        .hint("point --url at the final address")
-        .into());
+        return Err(http_error(args.id, response, &prepared, &delivery).into());
     }
     if let Some(fault) = &delivery.failure {
         let failure = Failure::new(delivery.exit(), fault.kind.as_str(), fault.message.clone());
@@ -186,29 +172,6 @@ pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result
             Some(hint) => failure.hint(hint.clone()),
             None => failure,
         }
-        .into());
-    }
-    if let Some(response) = delivery
-        .response
-        .as_ref()
-        .filter(|r| !(200..300).contains(&r.status))
-    {
-        let attempts = delivery.attempts.len();
-        return Err(Failure::new(
-            delivery.exit(),
-            "http-status",
-            format!(
-                "{} answered {} {}{}",
-                prepared.url,
-                response.status,
-                response.reason,
-                match attempts {
-                    0 | 1 => String::new(),
-                    n => format!(" (on each of {n} attempts)"),
-                }
-            ),
-        )
-        .hint(interpret::status_hint(args.id, response.status))
         .into());
     }
     match report.interpretation.filter(|read| !read.accepted) {
@@ -266,6 +229,53 @@ fn confirm_invented_usage(args: &SendArgs, prepared: &Prepared, out: &Output) ->
         .hint(fix)
         .into()),
     }
+}
+
+/// Why an answer that is not a success ends the run: a redirect (not followed),
+/// or the server refusing (4xx) or failing (5xx), naming the URL.
+fn http_error(
+    id: EndpointId,
+    response: &Response,
+    prepared: &Prepared,
+    delivery: &Delivery,
+) -> Failure {
+    let exit = delivery.exit();
+    if exit == Exit::Redirect {
+        let location = response
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("location"))
+            .map(|(_, v)| format!(" to `{v}`"))
+            .unwrap_or_default();
+        return Failure::new(
+            exit,
+            "redirect",
+            format!(
+                "the server redirected{location}; beacon-cli does not follow redirects, which would resend the license elsewhere"
+            ),
+        )
+        .hint("point --url at the final address");
+    }
+    let attempts = delivery.attempts.len();
+    let after = if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    };
+    let code = if exit == Exit::Http4xx {
+        "http-4xx"
+    } else {
+        "http-5xx"
+    };
+    Failure::new(
+        exit,
+        code,
+        format!(
+            "{} answered {} {}{after}",
+            prepared.url, response.status, response.reason
+        ),
+    )
+    .hint(interpret::status_hint(id, response.status))
 }
 
 /// The answer as reported: the body as text (cut at a limit: a secret cut in

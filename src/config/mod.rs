@@ -533,6 +533,21 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_key() {
+        let mut values = Values::load(&LoadOptions::default()).unwrap();
+        values
+            .add_file(
+                "v.yaml".into(),
+                SourceKind::File,
+                "\u{feff}config:\n  telemetry:\n    metrics: false\n".as_bytes(),
+            )
+            .unwrap();
+        let metrics = values.get(&["config", "telemetry", "metrics"]).unwrap();
+        assert_eq!(metrics.node.value, Value::Bool(false));
+        assert_eq!((metrics.key_pos.line, metrics.key_pos.col), (3, 5));
+    }
+
+    #[test]
     fn secrets_are_found_by_key_env_name_and_url_credentials() {
         let mut values = Values::load(&LoadOptions::default()).unwrap();
         values

@@ -47,6 +47,12 @@ pub fn apply(root: &mut Node, expr: &str, typed: bool, source: usize) -> Result<
             return Err(format!("`{shown}{cut}` has no `=VALUE`"));
         };
         let path = parse_key(&key)?;
+        if value.starts_with('{') && !value.ends_with('}') {
+            // Helm's strvals refuses it too: "list must terminate with '}'".
+            return Err(format!(
+                "`{key}` starts a list with `{{` that no `}}` closes"
+            ));
+        }
         let pos = Pos::flag(source);
         let node = Node {
             value: parse_value(&value, typed, pos),
@@ -388,6 +394,7 @@ mod tests {
             ),
             ("key:secret", "`key…` has no `=VALUE`"),
             ("=secret", "empty key segment"),
+            ("a={secret,b", "no `}` closes"),
         ] {
             let err = apply(&mut empty(), expr, true, 0).unwrap_err();
             assert!(err.contains(needle), "{expr}: {err}");

@@ -3,7 +3,7 @@
 //! `Duplicate keys detected`), then the pods grouped where the values treat them
 //! alike and read with [`workloads::evaluate`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::chart::{APP_ENV, COMPONENTS, Component, Recipe, SMITHDB_TELEMETRY, When};
 use super::env::{EnvValue, EnvVar};
@@ -17,6 +17,9 @@ struct List<'l, 'a> {
     name: String,
     /// Its entries.
     vars: &'l [EnvVar<'a>],
+    /// The names it sets, for the lists many pods share: built once, not once
+    /// a pod (a million-entry `commonEnv` made sixteen million insertions).
+    names: Option<&'l HashSet<&'l str>>,
 }
 
 /// A name one pod would get twice: where the user wrote it, and in which pods.
@@ -57,12 +60,21 @@ impl<'a> Analysis<'a> {
         let mut collisions: Vec<Collision> = Vec::new();
         let mut index: HashMap<(String, Pos, String), usize> = HashMap::new();
         let mut pods: Vec<PodEnv> = Vec::new();
+        let shared: (HashSet<&str>, HashSet<&str>) = (
+            common.iter().map(|v| v.name.as_str()).collect(),
+            smithdb_common.iter().map(|v| v.name.as_str()).collect(),
+        );
         for component in COMPONENTS {
             if !self.enabled(component.when) {
                 continue;
             }
             let extra = self.env_list(component.extra_env, component.checks_duplicates);
-            let lists = self.lists(component, common, &smithdb_common, &extra);
+            let lists = self.lists(
+                component,
+                (common, &shared.0),
+                (&smithdb_common, &shared.1),
+                &extra,
+            );
             self.collide(component, custom_ca, &lists, &mut collisions, &mut index);
             pods.push(self.pod_env(component, flags, &lists));
         }
@@ -87,26 +99,29 @@ impl<'a> Analysis<'a> {
     fn lists<'l>(
         &self,
         component: &Component,
-        common: &'l [EnvVar<'a>],
-        smithdb_common: &'l [EnvVar<'a>],
+        common: (&'l [EnvVar<'a>], &'l HashSet<&'l str>),
+        smithdb_common: (&'l [EnvVar<'a>], &'l HashSet<&'l str>),
         extra: &'l [EnvVar<'a>],
     ) -> Vec<List<'l, 'a>> {
         let mut lists = Vec::new();
         if matches!(component.recipe, Recipe::App | Recipe::SmithDb) {
             lists.push(List {
                 name: "commonEnv".to_string(),
-                vars: common,
+                vars: common.0,
+                names: Some(common.1),
             });
         }
         if component.recipe == Recipe::SmithDb {
             lists.push(List {
                 name: "smithdb.commonEnv".to_string(),
-                vars: smithdb_common,
+                vars: smithdb_common.0,
+                names: Some(smithdb_common.1),
             });
         }
         lists.push(List {
             name: component.extra_env.join("."),
             vars: extra,
+            names: None,
         });
         lists
     }
@@ -137,17 +152,27 @@ impl<'a> Analysis<'a> {
                     && self.version.dedupes_smithdb_telemetry());
             own && !dropped
         };
-        let mut first: HashMap<&str, &str> = HashMap::new();
-        for list in lists {
+        // The names of each list, to ask whether an earlier one sets a name: the
+        // shared lists' sets are built once; a pod's own list is last, and small.
+        let built: Vec<HashSet<&str>> = lists
+            .iter()
+            .filter(|l| l.names.is_none())
+            .map(|l| l.vars.iter().map(|v| v.name.as_str()).collect())
+            .collect();
+        let mut own = built.iter();
+        let sets: Vec<&HashSet<&str>> = lists
+            .iter()
+            .map(|l| l.names.or_else(|| own.next()).expect("one set a list"))
+            .collect();
+        for (i, list) in lists.iter().enumerate() {
             for var in list.vars {
                 // A name twice in one list is that list's own error (env_list).
                 let earlier = if chart_sets(&var.name) {
                     Some("the chart")
                 } else {
-                    first
-                        .get(var.name.as_str())
-                        .copied()
-                        .filter(|e| *e != list.name)
+                    (0..i)
+                        .find(|&j| sets[j].contains(var.name.as_str()))
+                        .map(|j| lists[j].name.as_str())
                 };
                 if let Some(earlier) = earlier {
                     let key = (var.name.clone(), var.pos, earlier.to_string());
@@ -164,7 +189,6 @@ impl<'a> Analysis<'a> {
                         }
                     }
                 }
-                first.entry(var.name.as_str()).or_insert(&list.name);
             }
         }
     }

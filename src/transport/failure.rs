@@ -184,6 +184,23 @@ pub(super) fn broken_body(err: &std::io::Error, url: &Url, read: usize) -> Fault
     }
 }
 
+/// An answer whose status is not a final HTTP answer (1xx, or above 599).
+pub(super) fn undefined_status(response: &super::Response, url: &Url) -> Fault {
+    let host = url.host_str().unwrap_or_default();
+    Fault {
+        kind: FaultKind::Exchange,
+        message: format!(
+            "{host}:{} answered status {}, which is not a final HTTP answer",
+            url.port_or_known_default().unwrap_or_default(),
+            response.status
+        ),
+        hint: Some(
+            "something other than an HTTP server answered: check the URL and any proxy on the way"
+                .to_string(),
+        ),
+    }
+}
+
 /// A proxy that answered 407: it wants credentials, or refused the ones given.
 pub(super) fn proxy_refused(response: &super::Response, proxy: Option<&ProxyUse>) -> Fault {
     let scheme = response

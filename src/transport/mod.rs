@@ -171,6 +171,26 @@ fn client(
         .no_proxy()
         .pool_max_idle_per_host(0);
     if let Some(proxy) = proxy {
+        // The HTTP library takes a socks5:// proxy, then fails every connection
+        // with "unsupported scheme": say so before any traffic, as the bad flag
+        // or variable it is.
+        // (Only a real scheme: a password may itself hold `://`.)
+        if let Some((scheme, _)) = proxy.url().split_once("://").filter(|(scheme, _)| {
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        }) {
+            if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+                return Err(Failure::input(format!(
+                    "the proxy `{}` from {} is a `{scheme}` proxy, which beacon-cli does not speak",
+                    proxy.shown(),
+                    proxy.from
+                ))
+                .hint("give an http:// or https:// proxy")
+                .into());
+            }
+        }
         let proxy = reqwest::Proxy::all(proxy.url()).map_err(|_| {
             Failure::input(format!(
                 "the proxy `{}` from {} is not a valid URL",
@@ -288,6 +308,25 @@ pub fn deliver(
                     Some(response),
                     outcome,
                     Some(broken),
+                    start,
+                    proxy,
+                ));
+            }
+            Ok((response, None)) if !(200..=599).contains(&response.status) => {
+                // A final answer is 200 to 599 (RFC 9110, section 15): 1xx only
+                // announce one, and HTTP defines nothing above 599.
+                attempts.push(Attempt {
+                    status: Some(response.status),
+                    error: None,
+                    elapsed_ms,
+                    retry_after_ms: None,
+                });
+                let fault = failure::undefined_status(&response, &prepared.url);
+                return Ok(finish(
+                    attempts,
+                    Some(response),
+                    Outcome::NetworkError,
+                    Some(fault),
                     start,
                     proxy,
                 ));

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use url::Url;
 
-use crate::secrets::{self, Secret};
+use crate::secrets;
 
 /// Where the proxy comes from.
 #[derive(Debug, Clone)]
@@ -16,24 +16,6 @@ pub enum ProxyChoice {
     Off,
     /// The environment, as curl reads it.
     Env(EnvProxies),
-}
-
-impl ProxyChoice {
-    /// The credentials of every proxy it may use.
-    pub fn secrets(&self) -> Vec<Secret> {
-        let urls: Vec<&str> = match self {
-            ProxyChoice::Flag(url) => vec![url],
-            ProxyChoice::Off => Vec::new(),
-            ProxyChoice::Env(env) => [&env.https, &env.http, &env.all]
-                .into_iter()
-                .flatten()
-                .map(|(url, _)| url.as_str())
-                .collect(),
-        };
-        urls.into_iter()
-            .flat_map(crate::resolve::proxy_secrets)
-            .collect()
-    }
 }
 
 /// The proxy variables of the environment.

@@ -2,6 +2,9 @@
 //! contract of `show-config --output json` as typed structs.
 #![allow(dead_code)]
 
+pub mod bounded;
+pub mod hostile;
+pub mod leak;
 pub mod proxy;
 pub mod server;
 
@@ -23,6 +26,14 @@ pub const IDS: [&str; 6] = [
     "usage-snapshot",
 ];
 
+/// The value of the first header called `name` (any case).
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 /// The text of a gzip stream.
 pub fn ungzip(bytes: &[u8]) -> String {
     use std::io::Read;
@@ -37,17 +48,24 @@ pub fn ungzip(bytes: &[u8]) -> String {
 /// no colour settings, no values or license from the developer's shell, and a
 /// fresh empty working directory.
 pub fn beacon(workdir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("beacon-cli").expect("binary built");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("beacon-cli"));
     scrub(&mut cmd);
     cmd.current_dir(workdir);
-    cmd
+    Command::from_std(cmd)
 }
 
 /// `beacon()` run under an address-space limit (`ulimit -v`, in KiB), so an
 /// input read without bound fails the test instead of exhausting the machine.
 pub fn beacon_capped(workdir: &Path, address_space_kib: u64) -> Command {
+    Command::from_std(capped_command(workdir, address_space_kib))
+}
+
+/// The process behind [`beacon_capped`], for tests that spawn it themselves (to
+/// watch its time and memory, and kill it by its pid). The shell `exec`s
+/// beacon-cli, so the child's pid is beacon-cli's.
+pub fn capped_command(workdir: &Path, address_space_kib: u64) -> std::process::Command {
     let bin = assert_cmd::cargo::cargo_bin("beacon-cli");
-    let mut cmd = Command::new("sh");
+    let mut cmd = std::process::Command::new("sh");
     cmd.arg("-c")
         .arg(format!(
             "ulimit -v {address_space_kib} && exec \"$0\" \"$@\""
@@ -59,7 +77,7 @@ pub fn beacon_capped(workdir: &Path, address_space_kib: u64) -> Command {
 }
 
 /// Removes every variable that could leak the developer's setup into a test.
-fn scrub(cmd: &mut Command) {
+fn scrub(cmd: &mut std::process::Command) {
     for var in [
         "HOME",
         "HTTPS_PROXY",
