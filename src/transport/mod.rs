@@ -312,33 +312,24 @@ pub fn deliver(
                     proxy,
                 ));
             }
-            Ok((response, None)) if !(200..=599).contains(&response.status) => {
-                // A final answer is 200 to 599 (RFC 9110, section 15): 1xx only
-                // announce one, and HTTP defines nothing above 599.
+            // A final answer is 200 to 599 (RFC 9110, section 15): 1xx only announce
+            // one, and HTTP defines nothing above 599. A proxy's 407 is the proxy
+            // refusing us, not the server answering.
+            Ok((response, None))
+                if !(200..=599).contains(&response.status)
+                    || (response.status == 407 && proxy.is_some()) =>
+            {
                 attempts.push(Attempt {
                     status: Some(response.status),
                     error: None,
                     elapsed_ms,
                     retry_after_ms: None,
                 });
-                let fault = failure::undefined_status(&response, &prepared.url);
-                return Ok(finish(
-                    attempts,
-                    Some(response),
-                    Outcome::NetworkError,
-                    Some(fault),
-                    start,
-                    proxy,
-                ));
-            }
-            Ok((response, None)) if response.status == 407 && proxy.is_some() => {
-                attempts.push(Attempt {
-                    status: Some(407),
-                    error: None,
-                    elapsed_ms,
-                    retry_after_ms: None,
-                });
-                let fault = failure::proxy_refused(&response, proxy.as_ref());
+                let fault = if response.status == 407 {
+                    failure::proxy_refused(&response, proxy.as_ref())
+                } else {
+                    failure::undefined_status(&response, &prepared.url)
+                };
                 return Ok(finish(
                     attempts,
                     Some(response),
