@@ -32,6 +32,7 @@ struct Omitted {
     errors: usize,
     warnings: usize,
     infos: usize,
+    policy: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -888,9 +889,10 @@ fn findings_past_the_cap_are_counted_not_listed() {
     assert_eq!(
         (
             report.findings_omitted.warnings,
-            report.findings_omitted.infos
+            report.findings_omitted.infos,
+            report.findings_omitted.policy
         ),
-        (0, 0)
+        (0, 0, 0)
     );
     let last = report.findings.last().unwrap();
     assert_eq!(last.line, Some(1), "one line");
@@ -898,4 +900,33 @@ fn findings_past_the_cap_are_counted_not_listed() {
         last.column.unwrap() > 8_000_000,
         "columns counted to the end of it"
     );
+}
+
+#[test]
+fn policy_findings_fail_only_with_deny_policy() {
+    let logs = fixture("exporters/python-json-logs-2.json");
+    let dir = tempfile::tempdir().unwrap();
+    let (out, report) = validate_file(dir.path(), "logs", &logs, &["--deny", "warnings"]);
+    assert_eq!(out.code, 0, "--deny warnings leaves policy alone");
+    assert!(report.valid);
+    let policy: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == "policy")
+        .collect();
+    assert!(!policy.is_empty());
+    assert!(policy.iter().all(|f| f.code == "log-not-error"));
+    for deny in [
+        &["--deny", "policy"][..],
+        &["--deny", "warnings,policy"],
+        &["--deny", "infos", "--deny", "policy"],
+    ] {
+        let (out, _) = validate_file(dir.path(), "logs", &logs, deny);
+        assert_eq!(out.code, 3, "{deny:?}");
+        assert!(out.stderr.contains("policy finding"), "{}", out.stderr);
+    }
+    let mut cmd = beacon(dir.path());
+    cmd.args(["validate", "logs"]).arg(&logs);
+    let human = run(cmd);
+    assert!(human.stdout.contains("policy finding"), "{}", human.stdout);
 }

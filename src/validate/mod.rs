@@ -77,6 +77,8 @@ pub struct Omitted {
     pub warnings: usize,
     /// Infos.
     pub infos: usize,
+    /// Policy findings.
+    pub policy: usize,
 }
 
 impl Report {
@@ -86,6 +88,7 @@ impl Report {
             Severity::Error => self.findings_omitted.errors,
             Severity::Warning => self.findings_omitted.warnings,
             Severity::Info => self.findings_omitted.infos,
+            Severity::Policy => self.findings_omitted.policy,
             Severity::Note => 0,
         };
         omitted
@@ -151,7 +154,7 @@ pub fn validate(
         Encoding::Json => locate(findings, body.json.as_bytes()),
         Encoding::Protobuf => findings.into_iter().map(|f| diagnostic(f, None)).collect(),
     };
-    let [errors, warnings, infos] = counts.omitted;
+    let [errors, warnings, infos, policy] = counts.omitted;
     Ok(Report {
         endpoint,
         valid: errors == 0 && !located.iter().any(|f| f.severity == Severity::Error),
@@ -163,6 +166,7 @@ pub fn validate(
             errors,
             warnings,
             infos,
+            policy,
         },
     })
 }

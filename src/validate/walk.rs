@@ -81,8 +81,8 @@ pub const MAX_FINDINGS: usize = 100_000;
 pub struct Counts {
     /// Metric data points of every kind.
     pub data_points: usize,
-    /// Findings past [`MAX_FINDINGS`], not kept: errors, warnings, infos.
-    pub omitted: [usize; 3],
+    /// Findings past [`MAX_FINDINGS`], not kept: errors, warnings, infos, policy.
+    pub omitted: [usize; 4],
 }
 
 /// Walks `text` as a `root` message and returns the findings and counts.
@@ -200,6 +200,7 @@ impl<'a> Walker<'a> {
                 Severity::Error => 0,
                 Severity::Warning => 1,
                 Severity::Info | Severity::Note => 2,
+                Severity::Policy => 3,
             };
             self.counts.omitted[index] += 1;
             return;
@@ -1074,17 +1075,26 @@ impl<'a> Walker<'a> {
                 }
             }
             Kind::LogRecord => {
-                if let Some((n, at)) = seen.severity {
-                    if (1..17).contains(&n) {
-                        self.push(
-                            Severity::Warning,
-                            at,
-                            Some("severityNumber"),
-                            "log-not-error",
-                            format!("severity {n} is below ERROR (17), though LangSmith documents that only errors are exported to Beacon"),
-                            "expect only records of severity 17 or more on this endpoint".to_string(),
-                        );
-                    }
+                // A policy of Beacon's, not a rule of OTLP: an unset severity (0) is
+                // not an error either.
+                let (n, at, extra) = match seen.severity {
+                    Some((n, at)) => (n, at, Some("severityNumber")),
+                    None => (0, start, None),
+                };
+                if n < 17 {
+                    let what = if n == 0 {
+                        "the record has no severity (0, unspecified)".to_string()
+                    } else {
+                        format!("severity {n} is below ERROR (17)")
+                    };
+                    self.push(
+                        Severity::Policy,
+                        at,
+                        extra,
+                        "log-not-error",
+                        format!("{what}, though LangSmith documents that only errors are exported to Beacon"),
+                        "expect only records of severity 17 or more on this endpoint; real SDKs send every severity, so this is about LangSmith's policy, not OTLP".to_string(),
+                    );
                 }
             }
             Kind::UsageSnapshot => {
