@@ -485,7 +485,7 @@ fn a_valid_proto3_value_the_decoder_rejects_is_a_warning() {
             .error
             .as_ref()
             .unwrap()
-            .contains("kept 0 of 1 data points"),
+            .contains("keeps 0 of the 1 data points"),
         "{decoder:?}"
     );
     assert!(report.find("decoder-rejects").message.contains("#3527"));
@@ -1549,6 +1549,77 @@ fn version_strings_are_not_ip_addresses() {
         let ip = report.codes().contains(&"privacy-ip-address");
         assert_eq!(ip, flagged, "{key}: {value}: {:?}", report.findings);
     }
+}
+
+#[test]
+fn protobuf_style_json_metrics_get_one_error_per_enum_name() {
+    // What protobuf's MessageToJson writes by default: enum names.
+    let file = "python-json-metrics-1.json";
+    let mut body = corpus_json(file, "metrics");
+    let mut named = 0;
+    for metric in records(&body, "metrics") {
+        for kind in ["sum", "histogram", "exponentialHistogram"] {
+            if let Some(t) = body.pointer_mut(&format!("{metric}/{kind}/aggregationTemporality")) {
+                let name = ["UNSPECIFIED", "DELTA", "CUMULATIVE"][t.as_u64().unwrap() as usize];
+                *t = format!("AGGREGATION_TEMPORALITY_{name}").into();
+                named += 1;
+            }
+        }
+    }
+    assert!(named > 3);
+    let (out, report) = validate_text("metrics", &body.to_string(), &[]);
+    assert_eq!(out.code, 3);
+    assert_eq!(report.count("error"), named, "{:?}", report.codes());
+    assert!(report.codes().iter().all(|c| *c == "enum-as-name"));
+    assert!(report.find("enum-as-name").hint.starts_with("write "));
+    // opentelemetry-proto drops those metrics' data: said in one sentence.
+    let error = report.decoder.as_ref().unwrap().error.clone().unwrap();
+    assert!(
+        error.starts_with("keeps ") && error.contains("data points"),
+        "{error}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("named.json");
+    std::fs::write(&path, body.to_string()).unwrap();
+    let mut cmd = beacon(dir.path());
+    cmd.args(["validate", "metrics"]).arg(&path);
+    let human = run(cmd);
+    assert!(
+        human
+            .stdout
+            .contains(&format!("opentelemetry-proto's decoder {error}\n")),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn the_decoder_is_not_said_to_reject_valid_json_when_the_json_is_not() {
+    // A duplicate field: serde refuses it; proto3 JSON parsers refuse it too.
+    let (out, report) = validate_text(
+        "traces",
+        &span_with("\"kind\": 2", "\"kind\": 2, \"kind\": 2"),
+        &[],
+    );
+    assert_eq!(out.code, 0);
+    let f = report.find("decoder-rejects");
+    assert!(!f.message.contains("valid proto3"), "{}", f.message);
+    assert!(f.message.contains("duplicate-field"), "{}", f.message);
+    // A 32-bit integer as a string is valid proto3 JSON, and said to be.
+    let (_, report) = validate_text(
+        "traces",
+        &span_with(
+            "\"kind\": 2",
+            "\"kind\": 2, \"droppedAttributesCount\": \"1\"",
+        ),
+        &[],
+    );
+    assert!(
+        report
+            .find("decoder-rejects")
+            .message
+            .contains("valid proto3 JSON")
+    );
 }
 
 #[test]

@@ -148,7 +148,7 @@ fn human(report: &Report, name: &str, paint: Paint) -> String {
     if let Some(decoder) = &report.decoder {
         out.push_str(&match &decoder.error {
             None => "opentelemetry-proto decodes it\n".to_string(),
-            Some(e) => format!("opentelemetry-proto rejects it {e}\n"),
+            Some(e) => format!("opentelemetry-proto's decoder {e}\n"),
         });
     }
     for (severity, _) in SEVERITIES {
