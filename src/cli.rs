@@ -219,9 +219,10 @@ Check a payload strictly: OTLP conformance, the documented billing shapes, and p
 
 OTLP receivers silently accept malformed telemetry, and LangSmith's own published samples are
 not valid. validate says precisely what is wrong and where: each finding has a severity (error,
-warning, info), a JSON pointer, the line and column, a code, a message and a hint. Beyond shape
-(ids, enums, 64-bit integers, field names), it checks what values mean beside each other: span
-and data point times in order, histogram buckets that add up, unique non-empty attribute keys.
+warning, info or policy), a JSON pointer, the line and column, a code, a message and a hint.
+Beyond shape (ids, enums, 64-bit integers, field names), it checks what values mean beside each
+other: span and data point times in order, histogram buckets that add up, unique non-empty
+attribute keys.
 The OTLP bodies are also decoded with opentelemetry-proto, as a receiver would. Strings that
 look like e-mail addresses, IP addresses, bearer tokens, JWTs, API keys or your license key are
 reported (masked) wherever they appear outside the license field. Findings about what LangSmith
