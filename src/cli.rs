@@ -219,19 +219,25 @@ Check a payload strictly: OTLP conformance, the documented billing shapes, and p
 
 OTLP receivers silently accept malformed telemetry, and LangSmith's own published samples are
 not valid. validate says precisely what is wrong and where: each finding has a severity (error,
-warning, info), a JSON pointer, the line and column, a code, a message and a hint. The OTLP
-bodies are also decoded with opentelemetry-proto, as a receiver would. Strings that look like
-e-mail addresses, IP addresses, bearer tokens, JWTs, API keys or your license key are reported
-(masked) wherever they appear outside the license field.
+warning, info or policy), a JSON pointer, the line and column, a code, a message and a hint.
+Beyond shape (ids, enums, 64-bit integers, field names), it checks what values mean beside each
+other: span and data point times in order, histogram buckets that add up, unique non-empty
+attribute keys.
+The OTLP bodies are also decoded with opentelemetry-proto, as a receiver would. Strings that
+look like e-mail addresses, IP addresses, bearer tokens, JWTs, API keys or your license key are
+reported (masked) wherever they appear outside the license field. Findings about what LangSmith
+documents it sends (log records below ERROR) have their own severity, policy: they are not
+about OTLP conformance, and only --deny policy fails on them.
 
-Exit 0 when there is no error, 3 when there is (--deny warnings counts warnings too), 2 when the
-input cannot be read.",
+Exit 0 when there is no error, 3 when there is (--deny warnings counts warnings too, --deny
+policy policy findings), 2 when the input cannot be read.",
         after_help = "\
 Examples:
   beacon-cli validate traces body.json
   beacon-cli payloads metrics | beacon-cli validate metrics -     # the published sample's defects
   beacon-cli validate logs export.pb --input-format protobuf      # OTLP protobuf, gzip detected
   beacon-cli validate ingest-traces body.json --deny warnings -o json | jq '.findings[] | .code'
+  beacon-cli validate logs body.json --deny warnings,policy       # warnings and policy fail too
   beacon-cli validate --all-samples                               # every published sample's verdict"
     )]
     Validate(ValidateArgs),
@@ -511,6 +517,19 @@ pub enum Deny {
     Warnings,
     /// Warnings and infos fail too (exit 3)
     Infos,
+    /// Policy findings fail too (exit 3): what LangSmith documents it sends, not OTLP
+    Policy,
+}
+
+impl Deny {
+    /// The name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Deny::Warnings => "warnings",
+            Deny::Infos => "infos",
+            Deny::Policy => "policy",
+        }
+    }
 }
 
 /// `validate` options.
@@ -536,9 +555,11 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub gzip: bool,
 
-    /// Count warnings (or infos too) as failures
-    #[arg(long, value_enum, value_name = "LEVEL")]
-    pub deny: Option<Deny>,
+    /// Count warnings (or infos too) as failures, or policy findings (log records below
+    /// ERROR, which LangSmith documents it does not send), which warnings and infos leave
+    /// alone; repeatable or comma-separated: --deny warnings,policy
+    #[arg(long, value_enum, value_name = "LEVEL", value_delimiter = ',')]
+    pub deny: Vec<Deny>,
 
     /// Your license key, reported wherever it appears outside the license field; else
     /// $LANGSMITH_LICENSE_KEY, else config.langsmithLicenseKey

@@ -116,14 +116,14 @@ pub fn decode(
         Encoding::Json => String::from_utf8(plain).map_err(|e| {
             let (line, col) = line_col(e.as_bytes(), e.utf8_error().valid_up_to());
             Failure::input(format!("`{name}`:{line}:{col}: not UTF-8 text"))
-                .hint("JSON is UTF-8; is this protobuf? then add --format protobuf")
+                .hint("JSON is UTF-8; is this protobuf? then add --input-format protobuf")
         })?,
         Encoding::Protobuf => {
             let Some(signal) = endpoint.signal() else {
                 return Err(Failure::input(format!(
                     "`{endpoint}` takes JSON; only metrics, traces and logs have an OTLP protobuf form"
                 ))
-                .hint("drop --format protobuf")
+                .hint("drop --input-format protobuf")
                 .into());
             };
             protobuf_to_json(signal, &plain, limits.json, name)?
@@ -185,7 +185,7 @@ fn protobuf_to_json(signal: Signal, bytes: &[u8], limit: u64, name: &str) -> Res
             "`{name}` is not a protobuf {}: {e}",
             signal.request_message()
         ))
-        .hint("check the endpoint id; for JSON input drop --format protobuf")
+        .hint("check the endpoint id; for JSON input drop --input-format protobuf")
     })?;
     Ok(String::from_utf8(out.bytes)?)
 }

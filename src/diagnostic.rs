@@ -17,6 +17,10 @@ pub enum Severity {
     Warning,
     /// Worth knowing; nothing is lost.
     Info,
+    /// Not about conformance: about a documented policy (what LangSmith says it
+    /// sends to Beacon). Outside the error-warning-info ladder: only `validate
+    /// --deny policy` fails on it.
+    Policy,
     /// A fact about what beacon-cli did.
     Note,
 }
@@ -28,6 +32,7 @@ impl Severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Info => "info",
+            Severity::Policy => "policy",
             Severity::Note => "note",
         }
     }

@@ -137,7 +137,7 @@ impl Paint {
         match severity {
             Severity::Error => self.bad(text),
             Severity::Warning => self.warn(text),
-            Severity::Info | Severity::Note => self.bold(text),
+            Severity::Info | Severity::Policy | Severity::Note => self.bold(text),
         }
     }
 }

@@ -73,9 +73,21 @@ pub fn strip_jsonc_comments(text: &str) -> String {
     out
 }
 
-/// Makes valid payloads of the same shape as the published samples.
+/// The resource attributes an OpenTelemetry SDK sets itself (semantic conventions,
+/// `telemetry.sdk.*`), for LangSmith's backend, which is Python.
+const SDK_ATTRIBUTES: [(&str, &str); 3] = [
+    ("telemetry.sdk.language", "python"),
+    ("telemetry.sdk.name", "opentelemetry"),
+    ("telemetry.sdk.version", "1.39.1"),
+];
+
+/// Makes valid payloads of the same shape as the published samples, written as a
+/// real SDK's exporter writes them (issue 12): `service.name` and `telemetry.sdk.*`
+/// on the resource, a named scope, span kinds, distinct start and end times, no
+/// start time on a gauge, `observedTimeUnixNano` on log records.
 #[derive(Debug)]
 pub struct Synthesizer {
+    seed: Option<u64>,
     rng: fastrand::Rng,
     now: OffsetDateTime,
 }
@@ -83,21 +95,27 @@ pub struct Synthesizer {
 impl Synthesizer {
     /// With a seed, ids and the clock are fixed (`SEEDED_NOW`); without, both are fresh.
     pub fn new(seed: Option<u64>) -> Self {
-        match seed {
-            Some(seed) => Self {
-                rng: fastrand::Rng::with_seed(seed),
-                now: OffsetDateTime::from_unix_timestamp(SEEDED_NOW).expect("a valid time"),
-            },
-            None => Self {
-                rng: fastrand::Rng::new(),
-                now: OffsetDateTime::now_utc(),
-            },
+        let now = match seed {
+            Some(_) => OffsetDateTime::from_unix_timestamp(SEEDED_NOW).expect("a valid time"),
+            None => OffsetDateTime::now_utc(),
+        };
+        Self {
+            seed,
+            rng: fastrand::Rng::new(),
+            now,
         }
     }
 
     /// A synthetic body for `endpoint`, pretty-printed as the samples are, with the
     /// license placeholder where the license goes.
+    ///
+    /// Each endpoint draws from a random stream of its own (with a seed: the seed
+    /// mixed with the endpoint), so the traces and logs bodies of one seed never share
+    /// an id, and an endpoint's body is the same alone or among all of them.
     pub fn body(&mut self, endpoint: EndpointId) -> String {
+        if let Some(seed) = self.seed {
+            self.rng = fastrand::Rng::with_seed(stream_seed(seed, endpoint));
+        }
         let value = match endpoint {
             EndpointId::Verify => json!({ "license": LICENSE_PLACEHOLDER }),
             EndpointId::IngestTraces => self.ingest_traces(),
@@ -132,7 +150,12 @@ impl Synthesizer {
 
     /// Unix nanoseconds, `seconds_ago` before now, as the decimal string OTLP wants.
     fn nanos(&self, seconds_ago: i64) -> String {
-        let t = self.now - time::Duration::seconds(seconds_ago);
+        self.nanos_ms(seconds_ago * 1000)
+    }
+
+    /// Unix nanoseconds, `ms_ago` milliseconds before now, as a decimal string.
+    fn nanos_ms(&self, ms_ago: i64) -> String {
+        let t = self.now - time::Duration::milliseconds(ms_ago);
         t.unix_timestamp_nanos().to_string()
     }
 
@@ -206,12 +229,10 @@ impl Synthesizer {
         };
         json!({
             "resourceMetrics": [{
-                "resource": {
-                    "attributes": [
-                        { "key": "resource.name", "value": { "stringValue": "langsmith-metrics" } },
-                        { "key": "env", "value": { "stringValue": "ls_self_hosted" } }
-                    ]
-                },
+                "resource": resource(&[
+                    ("resource.name", "langsmith-metrics"),
+                    ("env", "ls_self_hosted"),
+                ]),
                 "scopeMetrics": [{
                     "scope": { "name": "langsmith.metrics", "version": "0.1.0" },
                     "metrics": [
@@ -219,10 +240,11 @@ impl Synthesizer {
                             "name": "langsmith_http_requests_latency",
                             "unit": "s",
                             "description": "Request latency of LangSmith services",
+                            // A gauge has no start time (metrics.proto: "Gauge
+                            // ... the start time is not used"): SDKs leave it out.
                             "gauge": {
                                 "dataPoints": [{
                                     "asDouble": f64::from(self.rng.u32(1..100_000)) / 1000.0,
-                                    "startTimeUnixNano": self.nanos(60),
                                     "timeUnixNano": self.nanos(0),
                                     "attributes": attrs("/sessions", "GET", "langsmith_backend")
                                 }]
@@ -253,28 +275,33 @@ impl Synthesizer {
         let trace_id = self.hex_id(16);
         let root = self.hex_id(8);
         let child = self.hex_id(8);
+        // The child runs inside the root, and every time differs, as a real clock's do.
+        let jitter = [0..100, 0..200, 0..100].map(|ms| i64::from(self.rng.u32(ms)));
+        let (root_start, child_start, event, child_end, root_end) = (
+            self.nanos_ms(2000 - jitter[0]),
+            self.nanos_ms(1800),
+            self.nanos_ms(1700),
+            self.nanos_ms(1250 - jitter[1]),
+            self.nanos_ms(1000 - jitter[2]),
+        );
         json!({
             "resourceSpans": [{
-                "resource": {
-                    "attributes": [
-                        { "key": "env", "value": { "stringValue": "ls_self_hosted" } },
-                        { "key": "service.name", "value": { "stringValue": "langsmith_backend" } }
-                    ]
-                },
+                "resource": resource(&[("env", "ls_self_hosted")]),
                 "scopeSpans": [{
-                    "scope": {},
+                    "scope": { "name": "langsmith.tracing", "version": "0.1.0" },
                     "spans": [
                         {
                             "traceId": trace_id,
                             "spanId": root,
                             "parentSpanId": "",
                             "name": "receive_request",
-                            "startTimeUnixNano": self.nanos(2),
-                            "endTimeUnixNano": self.nanos(1),
+                            "kind": 2,
+                            "startTimeUnixNano": root_start,
+                            "endTimeUnixNano": root_end,
                             "droppedAttributesCount": 1,
                             "events": [
                                 {
-                                    "timeUnixNano": self.nanos(1),
+                                    "timeUnixNano": event,
                                     "name": "parse_request",
                                     "attributes": [
                                         { "key": "request_size", "value": { "stringValue": "100" } }
@@ -282,7 +309,7 @@ impl Synthesizer {
                                     "droppedAttributesCount": 2
                                 },
                                 {
-                                    "timeUnixNano": self.nanos(1),
+                                    "timeUnixNano": child_end,
                                     "name": "event",
                                     "droppedAttributesCount": 2
                                 }
@@ -295,8 +322,9 @@ impl Synthesizer {
                             "spanId": child,
                             "parentSpanId": root,
                             "name": "process_request",
-                            "startTimeUnixNano": self.nanos(2),
-                            "endTimeUnixNano": self.nanos(1),
+                            "kind": 1,
+                            "startTimeUnixNano": child_start,
+                            "endTimeUnixNano": child_end,
                             "links": [],
                             "droppedLinksCount": 3,
                             "status": {}
@@ -310,16 +338,15 @@ impl Synthesizer {
     fn logs(&mut self) -> Value {
         json!({
             "resourceLogs": [{
-                "resource": {
-                    "attributes": [
-                        { "key": "service.name", "value": { "stringValue": "langsmith_backend" } }
-                    ]
-                },
+                "resource": resource(&[]),
                 "scopeLogs": [{
-                    "scope": {},
+                    "scope": { "name": "langsmith.logging", "version": "0.1.0" },
                     "logRecords": [
                         {
-                            "timeUnixNano": self.nanos(2),
+                            "timeUnixNano": self.nanos_ms(2000),
+                            // logs.proto: observed_time_unix_nano MUST be set
+                            // (by the SDK, when it receives the record).
+                            "observedTimeUnixNano": self.nanos_ms(1999),
                             "severityNumber": 17,
                             "severityText": "Error",
                             "body": { "stringValue": "Database connection pool exhausted" },
@@ -332,7 +359,8 @@ impl Synthesizer {
                             "spanId": self.hex_id(8)
                         },
                         {
-                            "timeUnixNano": self.nanos(1),
+                            "timeUnixNano": self.nanos_ms(1000),
+                            "observedTimeUnixNano": self.nanos_ms(999),
                             "severityNumber": 17,
                             "severityText": "Error",
                             "body": { "stringValue": "Failed to process trace batch" },
@@ -349,6 +377,27 @@ impl Synthesizer {
             }]
         })
     }
+}
+
+/// A resource as an SDK writes it: `service.name`, then `extra`, then the SDK's own
+/// `telemetry.sdk.*` attributes.
+fn resource(extra: &[(&str, &str)]) -> Value {
+    let attributes: Vec<Value> = [("service.name", "langsmith_backend")]
+        .iter()
+        .chain(extra)
+        .chain(&SDK_ATTRIBUTES)
+        .map(|(key, value)| json!({ "key": key, "value": { "stringValue": value } }))
+        .collect();
+    json!({ "attributes": attributes })
+}
+
+/// The seed of `endpoint`'s own random stream: the user's seed and the endpoint
+/// mixed by splitmix64's finaliser, so nearby seeds give unrelated streams.
+fn stream_seed(seed: u64, endpoint: EndpointId) -> u64 {
+    let mut z = seed ^ (endpoint as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]

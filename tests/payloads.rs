@@ -7,7 +7,9 @@ use common::{IDS, Run, beacon, fixture, run};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, any_value};
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -270,6 +272,136 @@ fn synthetic_otlp_payloads_decode_with_opentelemetry_proto() {
     );
     assert_eq!(records[0].trace_id.len(), 16);
     assert!(records[1].trace_id.is_empty());
+}
+
+/// The `stringValue` of each resource attribute, by key.
+fn resource_strings(resource: &Option<Resource>) -> Vec<(String, String)> {
+    resource
+        .as_ref()
+        .expect("a resource")
+        .attributes
+        .iter()
+        .map(|a| match a.value.as_ref().and_then(|v| v.value.as_ref()) {
+            Some(any_value::Value::StringValue(s)) => (a.key.clone(), s.clone()),
+            other => panic!("{}: {other:?}", a.key),
+        })
+        .collect()
+}
+
+fn assert_like_an_sdk(resource: &Option<Resource>, scope: &Option<InstrumentationScope>) {
+    let attributes = resource_strings(resource);
+    let keys: Vec<&str> = attributes.iter().map(|(k, _)| k.as_str()).collect();
+    for key in [
+        "service.name",
+        "telemetry.sdk.name",
+        "telemetry.sdk.language",
+        "telemetry.sdk.version",
+    ] {
+        assert!(keys.contains(&key), "{key} in {keys:?}");
+    }
+    assert!(attributes.iter().all(|(_, v)| !v.is_empty()));
+    assert!(!scope.as_ref().expect("a scope").name.is_empty());
+}
+
+/// Every id (hex) in an OTLP/JSON body: `traceId`, `spanId`, `parentSpanId`.
+fn ids(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match v.as_str() {
+                    Some(id) if key.ends_with("Id") && !id.is_empty() => out.push(id.to_string()),
+                    _ => ids(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| ids(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn synthetic_otlp_payloads_look_like_a_real_exporters() {
+    for seed in ["1", "2", "77"] {
+        let body = |id: &str| payloads(&[id, "--synthetic", "--seed", seed]).stdout;
+        let traces: ExportTraceServiceRequest = serde_json::from_str(&body("traces")).unwrap();
+        let rs = &traces.resource_spans[0];
+        assert_like_an_sdk(&rs.resource, &rs.scope_spans[0].scope);
+        let spans = &rs.scope_spans[0].spans;
+        assert_eq!(
+            spans.iter().map(|s| s.kind).collect::<Vec<_>>(),
+            [2, 1],
+            "a server root, an internal child"
+        );
+        let (root, child) = (&spans[0], &spans[1]);
+        let mut times = vec![
+            root.start_time_unix_nano,
+            child.start_time_unix_nano,
+            child.end_time_unix_nano,
+            root.end_time_unix_nano,
+        ];
+        assert!(
+            times.is_sorted(),
+            "the child runs inside the root: {times:?}"
+        );
+        times.dedup();
+        assert_eq!(times.len(), 4, "distinct start and end times");
+        assert!(root.events.iter().all(|e| {
+            (root.start_time_unix_nano..=root.end_time_unix_nano).contains(&e.time_unix_nano)
+        }));
+
+        let metrics: ExportMetricsServiceRequest = serde_json::from_str(&body("metrics")).unwrap();
+        let rm = &metrics.resource_metrics[0];
+        assert_like_an_sdk(&rm.resource, &rm.scope_metrics[0].scope);
+        let gauges: Vec<_> = rm.scope_metrics[0]
+            .metrics
+            .iter()
+            .filter_map(|m| match &m.data {
+                Some(Data::Gauge(g)) => Some(g),
+                _ => None,
+            })
+            .collect();
+        assert!(!gauges.is_empty());
+        for point in gauges.iter().flat_map(|g| &g.data_points) {
+            assert_eq!(point.start_time_unix_nano, 0, "no start time on a gauge");
+            assert!(point.time_unix_nano > 0);
+        }
+
+        let logs_text = body("logs");
+        let logs: ExportLogsServiceRequest = serde_json::from_str(&logs_text).unwrap();
+        let rl = &logs.resource_logs[0];
+        assert_like_an_sdk(&rl.resource, &rl.scope_logs[0].scope);
+        for record in &rl.scope_logs[0].log_records {
+            assert!(
+                record.observed_time_unix_nano >= record.time_unix_nano
+                    && record.time_unix_nano > 0,
+                "observedTimeUnixNano set (logs.proto: MUST)"
+            );
+        }
+
+        // Each signal has its own random stream: no id repeats across them.
+        let mut seen = Vec::new();
+        for id in ["traces", "logs"] {
+            let mut found = Vec::new();
+            ids(&serde_json::from_str(&body(id)).unwrap(), &mut found);
+            found.sort();
+            found.dedup();
+            seen.extend(found);
+        }
+        let all = seen.len();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), all, "seed {seed}: an id repeats across signals");
+
+        // An endpoint's body does not depend on which others are made with it.
+        let listing: Vec<PayloadInfo> =
+            serde_json::from_str(&payloads(&["--synthetic", "--seed", seed, "-o", "json"]).stdout)
+                .unwrap();
+        let in_listing = listing.iter().find(|p| p.id == "logs").unwrap();
+        assert_eq!(
+            in_listing.request,
+            serde_json::from_str::<Value>(&logs_text).unwrap()
+        );
+    }
 }
 
 #[test]

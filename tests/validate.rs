@@ -32,6 +32,7 @@ struct Omitted {
     errors: usize,
     warnings: usize,
     infos: usize,
+    policy: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -484,7 +485,7 @@ fn a_valid_proto3_value_the_decoder_rejects_is_a_warning() {
             .error
             .as_ref()
             .unwrap()
-            .contains("kept 0 of 1 data points"),
+            .contains("keeps 0 of the 1 data points"),
         "{decoder:?}"
     );
     assert!(report.find("decoder-rejects").message.contains("#3527"));
@@ -876,8 +877,7 @@ fn protobuf_bodies_meet_the_same_rules() {
 #[test]
 fn findings_past_the_cap_are_counted_not_listed() {
     // 120,000 spans with a 7-byte span id: 120,000 errors on one line.
-    let span =
-        r#"{"traceId":"0123456789abcdef0123456789abcdef","spanId":"3c191d03fa8be0","name":"s"}"#;
+    let span = r#"{"traceId":"0123456789abcdef0123456789abcdef","spanId":"3c191d03fa8be0","name":"s","startTimeUnixNano":"1","endTimeUnixNano":"2"}"#;
     let spans = vec![span; 120_000].join(",");
     let body = format!(r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{spans}]}}]}}]}}"#);
     let (out, report) = validate_text("traces", &body, &[]);
@@ -888,9 +888,10 @@ fn findings_past_the_cap_are_counted_not_listed() {
     assert_eq!(
         (
             report.findings_omitted.warnings,
-            report.findings_omitted.infos
+            report.findings_omitted.infos,
+            report.findings_omitted.policy
         ),
-        (0, 0)
+        (0, 0, 0)
     );
     let last = report.findings.last().unwrap();
     assert_eq!(last.line, Some(1), "one line");
@@ -898,4 +899,782 @@ fn findings_past_the_cap_are_counted_not_listed() {
         last.column.unwrap() > 8_000_000,
         "columns counted to the end of it"
     );
+}
+
+// The real-exporter corpus (fixtures/exporters): every body is clean, and a mutant
+// of a real body breaks exactly one rule, caught in JSON and in protobuf alike.
+
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    bodies: Vec<CorpusBody>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CorpusBody {
+    file: String,
+    endpoint: String,
+}
+
+fn corpus() -> Vec<CorpusBody> {
+    let text = std::fs::read_to_string(fixture("exporters/manifest.json")).unwrap();
+    let manifest: Manifest = serde_json::from_str(&text).unwrap();
+    assert!(manifest.bodies.len() >= 48, "{}", manifest.bodies.len());
+    manifest.bodies
+}
+
+fn encoding_args(file: &str) -> &'static [&'static str] {
+    if file.contains(".pb") {
+        &["--input-format", "protobuf"]
+    } else {
+        &[]
+    }
+}
+
+/// A corpus body's bytes, inflated when it was sent gzip-compressed.
+fn corpus_bytes(file: &str) -> Vec<u8> {
+    let bytes = std::fs::read(fixture(&format!("exporters/{file}"))).unwrap();
+    if file.ends_with(".gz") {
+        use std::io::Read;
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    } else {
+        bytes
+    }
+}
+
+/// The OTLP/JSON of a corpus body: the body itself, or for protobuf the JSON
+/// opentelemetry-proto's serialiser writes for the decoded request.
+fn corpus_json(file: &str, signal: &str) -> serde_json::Value {
+    let bytes = corpus_bytes(file);
+    if !file.contains(".pb") {
+        return serde_json::from_slice(&bytes).unwrap();
+    }
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    match signal {
+        "traces" => serde_json::to_value(ExportTraceServiceRequest::decode(&bytes[..]).unwrap()),
+        "metrics" => serde_json::to_value(ExportMetricsServiceRequest::decode(&bytes[..]).unwrap()),
+        _ => serde_json::to_value(ExportLogsServiceRequest::decode(&bytes[..]).unwrap()),
+    }
+    .unwrap()
+}
+
+/// The protobuf of an OTLP/JSON request: through opentelemetry-proto's own types.
+fn protobuf_of(value: serde_json::Value, signal: &str) -> Vec<u8> {
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    match signal {
+        "traces" => serde_json::from_value::<ExportTraceServiceRequest>(value)
+            .unwrap()
+            .encode_to_vec(),
+        "metrics" => serde_json::from_value::<ExportMetricsServiceRequest>(value)
+            .unwrap()
+            .encode_to_vec(),
+        _ => serde_json::from_value::<ExportLogsServiceRequest>(value)
+            .unwrap()
+            .encode_to_vec(),
+    }
+}
+
+/// The pointers of a request's records: spans, metrics or log records.
+fn records(body: &serde_json::Value, signal: &str) -> Vec<String> {
+    let [top, scopes, items] = match signal {
+        "traces" => ["resourceSpans", "scopeSpans", "spans"],
+        "metrics" => ["resourceMetrics", "scopeMetrics", "metrics"],
+        _ => ["resourceLogs", "scopeLogs", "logRecords"],
+    };
+    let len = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_array()).map_or(0, Vec::len);
+    let mut out = Vec::new();
+    for r in 0..len(body.get(top)) {
+        let resource = format!("/{top}/{r}/{scopes}");
+        for s in 0..len(body.pointer(&resource)) {
+            let scope = format!("{resource}/{s}/{items}");
+            for i in 0..len(body.pointer(&scope)) {
+                out.push(format!("{scope}/{i}"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_real_exporter_body_is_valid_and_only_policy_findings_remain() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut logs_bodies = 0;
+    for body in corpus() {
+        let file = fixture(&format!("exporters/{}", body.file));
+        let mut extra = encoding_args(&body.file).to_vec();
+        extra.extend(["--deny", "warnings"]);
+        let (out, report) = validate_file(dir.path(), &body.endpoint, &file, &extra);
+        assert_eq!(out.code, 0, "{}: {:?}", body.file, report.findings);
+        assert!(report.valid, "{}", body.file);
+        assert!(report.decoder.as_ref().unwrap().accepted, "{}", body.file);
+        let loud: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == "error" || f.severity == "warning")
+            .collect();
+        assert!(loud.is_empty(), "{}: {loud:?}", body.file);
+        // The policy findings are exactly the records below ERROR, counted here
+        // from the body itself.
+        let json = corpus_json(&body.file, &body.endpoint);
+        let below_error: Vec<String> = records(&json, &body.endpoint)
+            .into_iter()
+            .filter(|_| body.endpoint == "logs")
+            .filter(|p| {
+                json.pointer(p)
+                    .and_then(|r| r.get("severityNumber"))
+                    .and_then(serde_json::Value::as_i64)
+                    .unwrap_or(0)
+                    < 17
+            })
+            .collect();
+        let policy: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == "policy")
+            .map(|f| {
+                assert_eq!(f.code, "log-not-error");
+                f.pointer.trim_end_matches("/severityNumber")
+            })
+            .collect();
+        assert_eq!(policy, below_error, "{}", body.file);
+        if !policy.is_empty() {
+            logs_bodies += 1;
+            // --deny policy turns them into failures; --deny warnings left them alone.
+            let mut cmd = beacon(dir.path());
+            cmd.args(["validate", &body.endpoint])
+                .arg(&file)
+                .args(encoding_args(&body.file))
+                .args(["--deny", "warnings", "--deny", "policy"]);
+            let denied = run(cmd);
+            assert_eq!(denied.code, 3, "{}", body.file);
+            assert!(
+                denied.stderr.contains("(--deny warnings,policy)")
+                    && denied.stderr.contains("log-not-error"),
+                "{}",
+                denied.stderr
+            );
+        }
+    }
+    assert_eq!(logs_bodies, 16, "every logs body has records below ERROR");
+}
+
+/// One rule, and how to break it in a real body: `mutate` edits the OTLP/JSON of
+/// a request and returns the pointer where the finding must be, or `None` when
+/// the body has nothing to break.
+struct Mutant {
+    code: &'static str,
+    signal: &'static str,
+    severity: &'static str,
+    /// The defect exists only in JSON text (protobuf cannot carry it).
+    json_only: bool,
+    /// Receivers ignore everything under the mutated place, and so does the
+    /// check: the new finding is the only one left.
+    hides_the_rest: bool,
+    mutate: fn(&mut serde_json::Value) -> Option<String>,
+}
+
+/// A mutant of an error rule, in JSON and in protobuf.
+const fn breaks(
+    code: &'static str,
+    signal: &'static str,
+    mutate: fn(&mut serde_json::Value) -> Option<String>,
+) -> Mutant {
+    Mutant {
+        code,
+        signal,
+        severity: "error",
+        json_only: false,
+        hides_the_rest: false,
+        mutate,
+    }
+}
+
+/// A mutant of a warning rule.
+const fn warns(
+    code: &'static str,
+    signal: &'static str,
+    mutate: fn(&mut serde_json::Value) -> Option<String>,
+) -> Mutant {
+    Mutant {
+        severity: "warning",
+        ..breaks(code, signal, mutate)
+    }
+}
+
+/// A mutant of a policy rule.
+const fn policy(
+    code: &'static str,
+    signal: &'static str,
+    mutate: fn(&mut serde_json::Value) -> Option<String>,
+) -> Mutant {
+    Mutant {
+        severity: "policy",
+        ..breaks(code, signal, mutate)
+    }
+}
+
+/// Sets an integer where one was, as a string or a number like the original.
+fn set_int(slot: &mut serde_json::Value, n: i128) {
+    *slot = if slot.is_string() {
+        serde_json::Value::String(n.to_string())
+    } else {
+        serde_json::json!(n as i64)
+    };
+}
+
+fn int_of(value: &serde_json::Value) -> i128 {
+    match value {
+        serde_json::Value::String(s) => s.parse().unwrap(),
+        other => i128::from(other.as_i64().unwrap()),
+    }
+}
+
+fn at<'v>(body: &'v mut serde_json::Value, pointer: &str) -> &'v mut serde_json::Value {
+    body.pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("no {pointer}"))
+}
+
+/// The first record of `signal` for which `keep` holds.
+fn first(
+    body: &serde_json::Value,
+    signal: &str,
+    keep: impl Fn(&serde_json::Value) -> bool,
+) -> Option<String> {
+    records(body, signal)
+        .into_iter()
+        .find(|p| body.pointer(p).is_some_and(&keep))
+}
+
+fn has_items(record: &serde_json::Value, list: &str, n: usize) -> bool {
+    record
+        .get(list)
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|a| a.len() >= n)
+}
+
+/// The first data point of the first metric with data of `kind` (and `keep`).
+fn first_point(
+    body: &serde_json::Value,
+    kind: &str,
+    keep: impl Fn(&serde_json::Value) -> bool,
+) -> Option<String> {
+    let metric = first(body, "metrics", |m| {
+        m.get(kind)
+            .is_some_and(|d| has_items(d, "dataPoints", 1) && keep(d))
+    })?;
+    Some(format!("{metric}/{kind}/dataPoints/0"))
+}
+
+const MUTANTS: &[Mutant] = &[
+    breaks("span-end-before-start", "traces", |b| {
+        let span = first(b, "traces", |_| true)?;
+        let start = int_of(at(b, &format!("{span}/startTimeUnixNano")));
+        set_int(at(b, &format!("{span}/endTimeUnixNano")), start - 1_000);
+        Some(format!("{span}/endTimeUnixNano"))
+    }),
+    breaks("span-time-zero", "traces", |b| {
+        let span = first(b, "traces", |_| true)?;
+        set_int(at(b, &format!("{span}/endTimeUnixNano")), 0);
+        Some(format!("{span}/endTimeUnixNano"))
+    }),
+    breaks("span-name-empty", "traces", |b| {
+        let span = first(b, "traces", |_| true)?;
+        *at(b, &format!("{span}/name")) = "".into();
+        Some(format!("{span}/name"))
+    }),
+    breaks("event-before-span-start", "traces", |b| {
+        let span = first(b, "traces", |s| has_items(s, "events", 1))?;
+        let start = int_of(at(b, &format!("{span}/startTimeUnixNano")));
+        let time = format!("{span}/events/0/timeUnixNano");
+        set_int(at(b, &time), start - 1_000);
+        Some(time)
+    }),
+    breaks("event-name-empty", "traces", |b| {
+        let span = first(b, "traces", |s| has_items(s, "events", 1))?;
+        *at(b, &format!("{span}/events/0/name")) = "".into();
+        Some(format!("{span}/events/0/name"))
+    }),
+    breaks("attribute-key-empty", "traces", |b| {
+        let span = first(b, "traces", |s| has_items(s, "attributes", 1))?;
+        *at(b, &format!("{span}/attributes/0/key")) = "".into();
+        Some(format!("{span}/attributes/0/key"))
+    }),
+    breaks("attribute-key-duplicate", "traces", |b| {
+        let span = first(b, "traces", |s| has_items(s, "attributes", 2))?;
+        let key = at(b, &format!("{span}/attributes/0/key")).clone();
+        *at(b, &format!("{span}/attributes/1/key")) = key;
+        Some(format!("{span}/attributes/1/key"))
+    }),
+    // On the wire the last member of a oneof wins: no decoded message has two.
+    Mutant {
+        json_only: true,
+        ..breaks("oneof-multiple", "traces", |b| {
+            let span = first(b, "traces", |s| has_items(s, "attributes", 1))?;
+            let value = at(b, &format!("{span}/attributes/0/value"));
+            let second = if value.get("boolValue").is_some() {
+                "stringValue"
+            } else {
+                "boolValue"
+            };
+            let member = if second == "boolValue" {
+                serde_json::json!(true)
+            } else {
+                serde_json::json!("x")
+            };
+            value.as_object_mut()?.insert(second.to_string(), member);
+            Some(format!("{span}/attributes/0/value/{second}"))
+        })
+    },
+    breaks("metric-name-empty", "metrics", |b| {
+        let metric = first(b, "metrics", |_| true)?;
+        *at(b, &format!("{metric}/name")) = "".into();
+        Some(format!("{metric}/name"))
+    }),
+    breaks("metric-data", "metrics", |b| {
+        let metric = first(b, "metrics", |m| m.get("gauge").is_some())?;
+        at(b, &metric).as_object_mut()?.remove("gauge");
+        Some(metric)
+    }),
+    breaks("point-without-value", "metrics", |b| {
+        let point = first_point(b, "gauge", |_| true)?;
+        let object = at(b, &point).as_object_mut()?;
+        object
+            .remove("asInt")
+            .or_else(|| object.remove("asDouble"))?;
+        Some(point)
+    }),
+    breaks("point-time-zero", "metrics", |b| {
+        let point = first_point(b, "sum", |_| true)?;
+        set_int(at(b, &format!("{point}/timeUnixNano")), 0);
+        Some(format!("{point}/timeUnixNano"))
+    }),
+    breaks("point-start-after-time", "metrics", |b| {
+        let point = first_point(b, "sum", |_| true)?;
+        let time = int_of(at(b, &format!("{point}/timeUnixNano")));
+        set_int(at(b, &format!("{point}/startTimeUnixNano")), time + 1_000);
+        Some(format!("{point}/startTimeUnixNano"))
+    }),
+    breaks("monotonic-sum-negative", "metrics", |b| {
+        let point = first_point(b, "sum", |s| {
+            s.get("isMonotonic") == Some(&serde_json::json!(true))
+                && s.get("aggregationTemporality") == Some(&serde_json::json!(2))
+        })?;
+        let object = at(b, &point).as_object_mut()?;
+        if let Some(x) = object.get_mut("asDouble") {
+            *x = serde_json::json!(-(x.as_f64()?.abs() + 1.0));
+            return Some(format!("{point}/asDouble"));
+        }
+        let n = int_of(object.get("asInt")?);
+        set_int(object.get_mut("asInt")?, -(n.abs() + 1));
+        Some(format!("{point}/asInt"))
+    }),
+    breaks("histogram-buckets-bounds", "metrics", |b| {
+        let point = first_point(b, "histogram", |_| true)?;
+        at(b, &format!("{point}/explicitBounds"))
+            .as_array_mut()?
+            .pop()?;
+        Some(format!("{point}/bucketCounts"))
+    }),
+    breaks("histogram-count-mismatch", "metrics", |b| {
+        let point = first_point(b, "histogram", |_| true)?;
+        let count = int_of(at(b, &format!("{point}/count")));
+        set_int(at(b, &format!("{point}/count")), count + 1);
+        Some(format!("{point}/count"))
+    }),
+    breaks("histogram-bounds-order", "metrics", |b| {
+        let point = first_point(b, "histogram", |_| true)?;
+        let bounds = at(b, &format!("{point}/explicitBounds")).as_array_mut()?;
+        bounds.swap(1, 2);
+        Some(format!("{point}/explicitBounds/2"))
+    }),
+    breaks("histogram-min-max", "metrics", |b| {
+        let point = first_point(b, "histogram", |_| true)?;
+        let max = at(b, &format!("{point}/max")).as_f64()?;
+        *at(b, &format!("{point}/min")) = serde_json::json!(max + 1.5);
+        Some(format!("{point}/min"))
+    }),
+    breaks("exp-histogram-count-mismatch", "metrics", |b| {
+        let point = first_point(b, "exponentialHistogram", |_| true)?;
+        let count = int_of(at(b, &format!("{point}/count")));
+        set_int(at(b, &format!("{point}/count")), count + 1);
+        Some(format!("{point}/count"))
+    }),
+    warns("log-span-without-trace", "logs", |b| {
+        let record = first(b, "logs", |r| {
+            r.get("spanId")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|s| !s.is_empty())
+        })?;
+        *at(b, &format!("{record}/traceId")) = "".into();
+        Some(format!("{record}/spanId"))
+    }),
+    // Severity 0 (unspecified) is below ERROR like the others.
+    policy("log-not-error", "logs", |b| {
+        let record = first(b, "logs", |r| {
+            r.get("severityNumber").and_then(serde_json::Value::as_i64) >= Some(17)
+        })?;
+        *at(b, &format!("{record}/severityNumber")) = serde_json::json!(0);
+        Some(format!("{record}/severityNumber"))
+    }),
+    Mutant {
+        json_only: true,
+        hides_the_rest: true,
+        ..breaks("snake-case-field", "traces", |b| {
+            let object = b.as_object_mut()?;
+            let spans = object.remove("resourceSpans")?;
+            object.insert("resource_spans".to_string(), spans);
+            Some("/resource_spans".to_string())
+        })
+    },
+    Mutant {
+        json_only: true,
+        ..breaks("int64-out-of-range", "traces", |b| {
+            let span = first(b, "traces", |s| has_items(s, "attributes", 1))?;
+            let value = at(b, &format!("{span}/attributes/0/value"));
+            *value = serde_json::json!({"intValue": "9223372036854775808"});
+            Some(format!("{span}/attributes/0/value/intValue"))
+        })
+    },
+];
+
+/// Line and column as the report gives them (1-based, columns in characters) to a
+/// byte offset in `text`.
+fn offset_of(text: &str, line: u32, column: u32) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line as usize - 1)
+        .map(str::len)
+        .sum();
+    start
+        + text[start..]
+            .chars()
+            .take(column as usize - 1)
+            .map(char::len_utf8)
+            .sum::<usize>()
+}
+
+/// The finding's line and column are where its pointer is in `text`: at the
+/// value, or at the member's key for a finding about the key.
+fn assert_located(text: &str, f: &Finding) {
+    let (Some(line), Some(column)) = (f.line, f.column) else {
+        panic!("{}: no line and column in JSON", f.code);
+    };
+    let here = &text[offset_of(text, line, column)..];
+    let value: serde_json::Value =
+        serde_json::from_str(text.trim_start_matches('\u{feff}')).unwrap();
+    let expected = match value.pointer(&f.pointer) {
+        _ if f.pointer.is_empty() => String::new(),
+        Some(serde_json::Value::Object(_)) => "{".to_string(),
+        Some(serde_json::Value::Array(_)) => "[".to_string(),
+        Some(scalar) => serde_json::to_string(scalar).unwrap(),
+        None => panic!("{}: {} is not in the body", f.code, f.pointer),
+    };
+    let key = format!("\"{}\"", f.pointer.rsplit('/').next().unwrap());
+    assert!(
+        here.starts_with(&expected) || here.starts_with(&key),
+        "{} at {line}:{column} ({}): {:?}",
+        f.code,
+        f.pointer,
+        &here[..here.len().min(60)]
+    );
+}
+
+/// The findings as (severity, code, pointer), sorted.
+fn keyed(report: &Report) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| (f.severity.clone(), f.code.clone(), f.pointer.clone()))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn each_rule_catches_its_mutant_of_a_real_body_in_json_and_protobuf() {
+    let dir = tempfile::tempdir().unwrap();
+    let clients = ["python-json", "js-json", "python-proto", "js-proto"];
+    for mutant in MUTANTS {
+        let mut caught = Vec::new();
+        for client in clients {
+            let protobuf = client.ends_with("proto");
+            if protobuf && mutant.json_only {
+                continue;
+            }
+            // The first of the signal's two requests that has what the mutant breaks.
+            let found = (1..=2).find_map(|n| {
+                let file = format!(
+                    "{client}-{}-{n}.{}",
+                    mutant.signal,
+                    if protobuf { "pb" } else { "json" }
+                );
+                let mut body = corpus_json(&file, mutant.signal);
+                (mutant.mutate)(&mut body).map(|pointer| (file, body, pointer))
+            });
+            let Some((file, body, pointer)) = found else {
+                panic!("{}: nothing to break in {client}", mutant.code)
+            };
+            let base = fixture(&format!("exporters/{file}"));
+            let (_, before) = validate_file(dir.path(), mutant.signal, &base, encoding_args(&file));
+            let path = dir.path().join(format!("{}-{file}", mutant.code));
+            let text = serde_json::to_string_pretty(&body).unwrap();
+            if protobuf {
+                std::fs::write(&path, protobuf_of(body, mutant.signal)).unwrap();
+            } else {
+                std::fs::write(&path, &text).unwrap();
+            }
+            let (out, after) =
+                validate_file(dir.path(), mutant.signal, &path, encoding_args(&file));
+            // Exactly one new finding, of this rule, at the mutated place.
+            let mut expected = if mutant.hides_the_rest {
+                Vec::new()
+            } else {
+                keyed(&before)
+            };
+            expected.push((
+                mutant.severity.to_string(),
+                mutant.code.to_string(),
+                pointer,
+            ));
+            expected.sort();
+            assert_eq!(keyed(&after), expected, "{} in {file}", mutant.code);
+            let f = after.find(mutant.code);
+            assert!(
+                !f.message.is_empty() && !f.hint.is_empty(),
+                "{}",
+                mutant.code
+            );
+            assert_eq!(
+                out.code,
+                if mutant.severity == "error" { 3 } else { 0 },
+                "{} in {file}",
+                mutant.code
+            );
+            if protobuf {
+                assert_eq!((f.line, f.column), (None, None), "{}", mutant.code);
+            } else {
+                assert_located(&text, f);
+            }
+            caught.push(client);
+        }
+        let expected = if mutant.json_only { 2 } else { 4 };
+        assert_eq!(caught.len(), expected, "{}: {caught:?}", mutant.code);
+    }
+}
+
+#[test]
+fn encoding_defects_of_real_bodies() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces = fixture("exporters/python-json-traces-1.json");
+    let text = std::fs::read_to_string(&traces).unwrap();
+    let (_, clean) = validate_file(dir.path(), "traces", &traces, &[]);
+    assert!(clean.findings.is_empty(), "{:?}", clean.findings);
+
+    // A traces body checked as metrics is not "valid metrics".
+    let (out, wrong) = validate_file(dir.path(), "metrics", &traces, &[]);
+    assert_eq!(out.code, 3);
+    assert!(!wrong.valid);
+    assert_eq!(wrong.codes(), ["wrong-signal"]);
+    assert_eq!(wrong.find("wrong-signal").pointer, "/resourceSpans");
+    assert_located(&text, wrong.find("wrong-signal"));
+
+    // A byte-order mark: named, at 1:1, and the rest of the body still checked.
+    let bom = dir.path().join("bom.json");
+    std::fs::write(&bom, format!("\u{feff}{text}")).unwrap();
+    let (out, report) = validate_file(dir.path(), "traces", &bom, &[]);
+    assert_eq!(out.code, 3);
+    assert_eq!(report.codes(), ["json-bom"]);
+    let f = report.find("json-bom");
+    assert_eq!(
+        (f.pointer.as_str(), f.line, f.column),
+        ("", Some(1), Some(1))
+    );
+    assert!(f.message.contains("byte-order mark"), "{}", f.message);
+    assert!(!report.decoder.as_ref().unwrap().accepted);
+
+    // 64-bit integers: beyond the range is an error, whatever the form; a whole
+    // number with an exponent is not called a fraction.
+    for (value, code, says) in [
+        (
+            "\"18446744073709551616\"",
+            "int64-out-of-range",
+            "0 to 18446744073709551615",
+        ),
+        ("\"-1\"", "int64-out-of-range", "unsigned"),
+        ("1e+21", "int64-out-of-range", "outside the range"),
+        (
+            "18446744073709551616",
+            "int64-out-of-range",
+            "outside the range",
+        ),
+        ("1e3", "int64-not-integer", "decimal point or an exponent"),
+        ("1.5", "int64-not-integer", "fraction"),
+    ] {
+        let mut body: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let span = first(&body, "traces", |_| true).unwrap();
+        // Written into the text as is: a Value would turn 2^64 into a double.
+        *at(&mut body, &format!("{span}/startTimeUnixNano")) = "@start@".into();
+        let mutant = body.to_string().replace("\"@start@\"", value);
+        let (out, report) = validate_text("traces", &mutant, &[]);
+        assert_eq!(out.code, 3, "{value}");
+        // The unreadable start is not also reported as missing, nor compared.
+        assert_eq!(report.codes(), [code], "{value}");
+        let f = report.find(code);
+        assert_eq!(f.pointer, format!("{span}/startTimeUnixNano"));
+        assert!(f.message.contains(says), "{value}: {}", f.message);
+    }
+}
+
+#[test]
+fn version_strings_are_not_ip_addresses() {
+    let file = "python-json-traces-1.json";
+    for (key, value, flagged) in [
+        ("service.version", "1.0.0.0", false),
+        ("telemetry.sdk.version", "6.1.0.11", false),
+        ("appVersion", "10.2.0.1", false),
+        ("net.peer.ip", "6.1.0.11", true),
+    ] {
+        let mut body = corpus_json(file, "traces");
+        let attrs = at(&mut body, "/resourceSpans/0/resource/attributes")
+            .as_array_mut()
+            .unwrap();
+        attrs.retain(|a| a["key"] != key);
+        attrs.push(serde_json::json!({"key": key, "value": {"stringValue": value}}));
+        let (_, report) = validate_text("traces", &body.to_string(), &[]);
+        let ip = report.codes().contains(&"privacy-ip-address");
+        assert_eq!(ip, flagged, "{key}: {value}: {:?}", report.findings);
+    }
+}
+
+#[test]
+fn protobuf_style_json_metrics_get_one_error_per_enum_name() {
+    // What protobuf's MessageToJson writes by default: enum names.
+    let file = "python-json-metrics-1.json";
+    let mut body = corpus_json(file, "metrics");
+    let mut named = 0;
+    for metric in records(&body, "metrics") {
+        for kind in ["sum", "histogram", "exponentialHistogram"] {
+            if let Some(t) = body.pointer_mut(&format!("{metric}/{kind}/aggregationTemporality")) {
+                let name = ["UNSPECIFIED", "DELTA", "CUMULATIVE"][t.as_u64().unwrap() as usize];
+                *t = format!("AGGREGATION_TEMPORALITY_{name}").into();
+                named += 1;
+            }
+        }
+    }
+    assert!(named > 3);
+    let (out, report) = validate_text("metrics", &body.to_string(), &[]);
+    assert_eq!(out.code, 3);
+    assert_eq!(report.count("error"), named, "{:?}", report.codes());
+    assert!(report.codes().iter().all(|c| *c == "enum-as-name"));
+    assert!(report.find("enum-as-name").hint.starts_with("write "));
+    // opentelemetry-proto drops those metrics' data: said in one sentence.
+    let error = report.decoder.as_ref().unwrap().error.clone().unwrap();
+    assert!(
+        error.starts_with("keeps ") && error.contains("data points"),
+        "{error}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("named.json");
+    std::fs::write(&path, body.to_string()).unwrap();
+    let mut cmd = beacon(dir.path());
+    cmd.args(["validate", "metrics"]).arg(&path);
+    let human = run(cmd);
+    assert!(
+        human
+            .stdout
+            .contains(&format!("opentelemetry-proto's decoder {error}\n")),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn the_decoder_is_not_said_to_reject_valid_json_when_the_json_is_not() {
+    // A duplicate field: serde refuses it; proto3 JSON parsers refuse it too.
+    let (out, report) = validate_text(
+        "traces",
+        &span_with("\"kind\": 2", "\"kind\": 2, \"kind\": 2"),
+        &[],
+    );
+    assert_eq!(out.code, 0);
+    let f = report.find("decoder-rejects");
+    assert!(!f.message.contains("valid proto3"), "{}", f.message);
+    assert!(f.message.contains("duplicate-field"), "{}", f.message);
+    // A 32-bit integer as a string is valid proto3 JSON, and said to be.
+    let (_, report) = validate_text(
+        "traces",
+        &span_with(
+            "\"kind\": 2",
+            "\"kind\": 2, \"droppedAttributesCount\": \"1\"",
+        ),
+        &[],
+    );
+    assert!(
+        report
+            .find("decoder-rejects")
+            .message
+            .contains("valid proto3 JSON")
+    );
+}
+
+#[test]
+fn a_traces_protobuf_checked_as_metrics_is_refused_or_flagged() {
+    // Protobuf does not name its messages: a traces body read as metrics either
+    // fails to decode (exit 2) or decodes to something that is not valid.
+    let dir = tempfile::tempdir().unwrap();
+    for client in ["python-proto", "js-proto"] {
+        let file = fixture(&format!("exporters/{client}-traces-1.pb"));
+        let mut cmd = beacon(dir.path());
+        cmd.args(["validate", "metrics"]).arg(&file).args([
+            "--input-format",
+            "protobuf",
+            "-o",
+            "json",
+        ]);
+        let out = run(cmd);
+        assert!(out.code == 2 || out.code == 3, "{client}: {}", out.stdout);
+        if out.code == 2 {
+            assert!(
+                out.stderr
+                    .contains("is not a protobuf ExportMetricsServiceRequest")
+            );
+        } else {
+            let report: Report = serde_json::from_str(&out.stdout).unwrap();
+            assert!(!report.valid);
+        }
+    }
+}
+
+#[test]
+fn policy_findings_fail_only_with_deny_policy() {
+    let logs = fixture("exporters/python-json-logs-2.json");
+    let dir = tempfile::tempdir().unwrap();
+    let (out, report) = validate_file(dir.path(), "logs", &logs, &["--deny", "warnings"]);
+    assert_eq!(out.code, 0, "--deny warnings leaves policy alone");
+    assert!(report.valid);
+    let policy: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == "policy")
+        .collect();
+    assert!(!policy.is_empty());
+    assert!(policy.iter().all(|f| f.code == "log-not-error"));
+    for deny in [
+        &["--deny", "policy"][..],
+        &["--deny", "warnings,policy"],
+        &["--deny", "infos", "--deny", "policy"],
+    ] {
+        let (out, _) = validate_file(dir.path(), "logs", &logs, deny);
+        assert_eq!(out.code, 3, "{deny:?}");
+        assert!(out.stderr.contains("policy finding"), "{}", out.stderr);
+    }
+    let mut cmd = beacon(dir.path());
+    cmd.args(["validate", "logs"]).arg(&logs);
+    let human = run(cmd);
+    assert!(human.stdout.contains("policy finding"), "{}", human.stdout);
 }

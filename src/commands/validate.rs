@@ -68,27 +68,27 @@ pub fn run(args: &ValidateArgs, settings: &Settings, context: Context<'_>) -> Re
         None => human(&report, &name, context.out.paint()),
     };
     context.out.print(&text)?;
-    let failing = |s: Severity| match args.deny {
-        None => s == Severity::Error,
-        Some(Deny::Warnings) => s <= Severity::Warning,
-        Some(Deny::Infos) => s <= Severity::Info,
+    let deny = |level: Deny| args.deny.contains(&level);
+    let failing = |s: Severity| match s {
+        Severity::Error => true,
+        Severity::Warning => deny(Deny::Warnings) || deny(Deny::Infos),
+        Severity::Info => deny(Deny::Infos),
+        Severity::Policy => deny(Deny::Policy),
+        Severity::Note => false,
     };
-    let failed: Vec<String> = [
-        (Severity::Error, "error"),
-        (Severity::Warning, "warning"),
-        (Severity::Info, "info"),
-    ]
-    .into_iter()
-    .filter(|(s, _)| failing(*s) && report.count(*s) > 0)
-    .map(|(s, noun)| output::count(report.count(s), noun))
-    .collect();
+    let failed: Vec<String> = SEVERITIES
+        .into_iter()
+        .filter(|(s, _)| failing(*s) && report.count(*s) > 0)
+        .map(|(s, noun)| output::count(report.count(s), noun))
+        .collect();
     if failed.is_empty() {
         return Ok(());
     }
-    let deny = match args.deny {
-        Some(Deny::Warnings) => " (--deny warnings)",
-        Some(Deny::Infos) => " (--deny infos)",
-        None => "",
+    let deny = if args.deny.is_empty() {
+        String::new()
+    } else {
+        let levels: Vec<&str> = args.deny.iter().map(|d| d.as_str()).collect();
+        format!(" (--deny {})", levels.join(","))
     };
     let codes = distinct_codes(report.findings.iter().filter(|f| failing(f.severity)));
     Err(Failure::findings(
@@ -102,43 +102,56 @@ pub fn run(args: &ValidateArgs, settings: &Settings, context: Context<'_>) -> Re
     .into())
 }
 
+/// The severities of findings, in the report's order, with their nouns.
+const SEVERITIES: [(Severity, &str); 4] = [
+    (Severity::Error, "error"),
+    (Severity::Warning, "warning"),
+    (Severity::Info, "info"),
+    (Severity::Policy, "policy finding"),
+];
+
 fn human(report: &Report, name: &str, paint: Paint) -> String {
     let mut out = String::new();
-    let (errors, warnings, infos) = (
-        report.count(Severity::Error),
-        report.count(Severity::Warning),
-        report.count(Severity::Info),
-    );
+    let counted = |count: &dyn Fn(Severity) -> usize| {
+        SEVERITIES
+            .into_iter()
+            .map(|(s, noun)| output::count(count(s), noun))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let verdict = if report.valid {
         paint.good("valid")
     } else {
         paint.bad("NOT valid")
     };
     out.push_str(&format!(
-        "{name}: {verdict} {} body ({}, {}, {})\n",
+        "{name}: {verdict} {} body ({})\n",
         report.endpoint,
-        output::count(errors, "error"),
-        output::count(warnings, "warning"),
-        output::count(infos, "info")
+        counted(&|s| report.count(s))
     ));
     let omitted = report.findings_omitted;
-    let omitted_total = omitted.errors + omitted.warnings + omitted.infos;
+    let omitted_total = omitted.errors + omitted.warnings + omitted.infos + omitted.policy;
     if omitted_total > 0 {
+        let by_severity = |s: Severity| match s {
+            Severity::Error => omitted.errors,
+            Severity::Warning => omitted.warnings,
+            Severity::Info => omitted.infos,
+            Severity::Policy => omitted.policy,
+            Severity::Note => 0,
+        };
         out.push_str(&format!(
-            "only the first {} are listed; {omitted_total} more were counted ({}, {}, {})\n",
+            "only the first {} are listed; {omitted_total} more were counted ({})\n",
             output::count(report.findings.len(), "finding"),
-            output::count(omitted.errors, "error"),
-            output::count(omitted.warnings, "warning"),
-            output::count(omitted.infos, "info")
+            counted(&by_severity)
         ));
     }
     if let Some(decoder) = &report.decoder {
         out.push_str(&match &decoder.error {
             None => "opentelemetry-proto decodes it\n".to_string(),
-            Some(e) => format!("opentelemetry-proto rejects it {e}\n"),
+            Some(e) => format!("opentelemetry-proto's decoder {e}\n"),
         });
     }
-    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+    for (severity, _) in SEVERITIES {
         let group: Vec<_> = report
             .findings
             .iter()
@@ -147,15 +160,13 @@ fn human(report: &Report, name: &str, paint: Paint) -> String {
         if group.is_empty() {
             continue;
         }
-        let title = format!("{}s:", severity.as_str());
-        out.push_str(&format!(
-            "\n{}\n",
-            match severity {
-                Severity::Error => paint.bad(&title),
-                Severity::Warning => paint.warn(&title),
-                Severity::Info | Severity::Note => paint.bold(&title),
+        let title = match severity {
+            Severity::Policy => {
+                "policy (not OTLP conformance: what LangSmith documents it sends):".to_string()
             }
-        ));
+            _ => format!("{}s:", severity.as_str()),
+        };
+        out.push_str(&format!("\n{}\n", paint.severity(severity, &title)));
         for f in group {
             let at = match (f.line(), &f.location) {
                 (
@@ -196,27 +207,24 @@ fn all_samples(format: Format, context: Context<'_>, license: Option<&Secret>) -
                 "errors",
                 "warnings",
                 "infos",
+                "policy",
                 "findings",
                 "as documented",
             ]);
             let plain = |text: String| (text, Tone::Plain);
             for v in &verdicts {
-                let mut codes: Vec<&str> = Vec::new();
-                for f in &v.report.findings {
-                    if !codes.contains(&f.code) {
-                        codes.push(f.code);
-                    }
-                }
+                let codes = distinct_codes(&v.report.findings);
                 grid.row(vec![
                     plain(v.report.endpoint.to_string()),
                     plain((if v.report.valid { "yes" } else { "no" }).to_string()),
                     plain(v.report.count(Severity::Error).to_string()),
                     plain(v.report.count(Severity::Warning).to_string()),
                     plain(v.report.count(Severity::Info).to_string()),
+                    plain(v.report.count(Severity::Policy).to_string()),
                     plain(if codes.is_empty() {
                         "-".to_string()
                     } else {
-                        codes.join(", ")
+                        codes
                     }),
                     if v.matches_documented {
                         ("yes".to_string(), Tone::Good)

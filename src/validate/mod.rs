@@ -43,9 +43,10 @@ pub(crate) struct Finding {
 /// What opentelemetry-proto's decoder made of the body.
 #[derive(Debug, Clone, Serialize)]
 pub struct Decoder {
-    /// Whether it decoded.
+    /// Whether it decoded, keeping everything.
     pub accepted: bool,
-    /// Where it stopped, when it did not (no value quoted).
+    /// When it did not, what it did, as a phrase that follows "the decoder": where
+    /// it stopped (no value quoted), or how many data points it kept.
     pub error: Option<String>,
 }
 
@@ -77,6 +78,8 @@ pub struct Omitted {
     pub warnings: usize,
     /// Infos.
     pub infos: usize,
+    /// Policy findings.
+    pub policy: usize,
 }
 
 impl Report {
@@ -86,6 +89,7 @@ impl Report {
             Severity::Error => self.findings_omitted.errors,
             Severity::Warning => self.findings_omitted.warnings,
             Severity::Info => self.findings_omitted.infos,
+            Severity::Policy => self.findings_omitted.policy,
             Severity::Note => 0,
         };
         omitted
@@ -112,7 +116,7 @@ pub fn validate(
             Encoding::Json => {
                 let (line, col) = line_col(body.json.as_bytes(), e.offset);
                 Failure::input(format!("`{name}`:{line}:{col}: not JSON: {}", e.message))
-                    .hint("fix the JSON there; is this protobuf? then add --format protobuf")
+                    .hint("fix the JSON there; is this protobuf? then add --input-format protobuf")
                     .into()
             }
             // The JSON was written here from the protobuf: an error in it is ours.
@@ -132,17 +136,7 @@ pub fn validate(
     };
     if let Some(d) = decoder.as_ref().filter(|d| !d.accepted) {
         if !findings.iter().any(|f| f.severity == Severity::Error) {
-            findings.push(Finding {
-                severity: Severity::Warning,
-                pointer: String::new(),
-                offset: Some(0),
-                code: "decoder-rejects",
-                message: format!(
-                    "opentelemetry-proto's decoder does not take this valid proto3 JSON ({}); receivers built on it would do the same",
-                    d.error.as_deref().unwrap_or("no reason given")
-                ),
-                hint: "it does not take `null` values, \"NaN\" doubles or 32-bit integers as strings: write the defaults and plain numbers".to_string(),
-            });
+            findings.push(decoder_rejects(d, &findings));
         }
     }
     findings.sort_by_key(|f| f.offset.unwrap_or(0));
@@ -151,7 +145,7 @@ pub fn validate(
         Encoding::Json => locate(findings, body.json.as_bytes()),
         Encoding::Protobuf => findings.into_iter().map(|f| diagnostic(f, None)).collect(),
     };
-    let [errors, warnings, infos] = counts.omitted;
+    let [errors, warnings, infos, policy] = counts.omitted;
     Ok(Report {
         endpoint,
         valid: errors == 0 && !located.iter().any(|f| f.severity == Severity::Error),
@@ -163,8 +157,41 @@ pub fn validate(
             errors,
             warnings,
             infos,
+            policy,
         },
     })
+}
+
+/// Shape findings that make a body invalid proto3 JSON, though not an error here:
+/// a proto3 JSON parser refuses duplicate and (by default) unknown fields.
+const NOT_PROTO3: [&str; 3] = ["duplicate-field", "unknown-field", "sum-field-misplaced"];
+
+/// The warning that opentelemetry-proto does not take a body without errors. It
+/// calls the body valid proto3 JSON only when no finding says otherwise.
+fn decoder_rejects(decoder: &Decoder, findings: &[Finding]) -> Finding {
+    let what = decoder.error.as_deref().unwrap_or("refuses it");
+    let shape: Vec<&str> = NOT_PROTO3
+        .into_iter()
+        .filter(|code| findings.iter().any(|f| f.code == *code))
+        .collect();
+    let message = if shape.is_empty() {
+        format!(
+            "opentelemetry-proto's decoder {what}, though the body is valid proto3 JSON; receivers built on it do the same"
+        )
+    } else {
+        format!(
+            "opentelemetry-proto's decoder {what}; the {} findings here say what in the body is not proto3 JSON",
+            shape.join(", ")
+        )
+    };
+    Finding {
+        severity: Severity::Warning,
+        pointer: String::new(),
+        offset: Some(0),
+        code: "decoder-rejects",
+        message,
+        hint: "it does not take `null` values, \"NaN\" doubles, 32-bit integers as strings or duplicate fields: write plain numbers and each field once".to_string(),
+    }
 }
 
 fn diagnostic(f: Finding, at: Option<(u32, u32)>) -> Diagnostic {
@@ -197,7 +224,7 @@ fn decode_json(signal: Signal, text: &str, raw_points: usize) -> Decoder {
         Ok(Some(kept)) if kept < raw_points => Decoder {
             accepted: false,
             error: Some(format!(
-                "it silently kept {kept} of {raw_points} data points (opentelemetry-rust issue #3527)"
+                "keeps {kept} of the {raw_points} data points and drops the rest without an error (opentelemetry-rust issue #3527)"
             )),
         },
         Ok(_) => Decoder {
@@ -206,7 +233,7 @@ fn decode_json(signal: Signal, text: &str, raw_points: usize) -> Decoder {
         },
         Err(e) => Decoder {
             accepted: false,
-            error: Some(format!("at line {}, column {}", e.line(), e.column())),
+            error: Some(format!("stops at line {}, column {}", e.line(), e.column())),
         },
     }
 }

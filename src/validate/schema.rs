@@ -23,10 +23,13 @@ pub enum Ty {
     SpanId { optional: bool },
     /// Bytes in base64 (proto3 JSON).
     Bytes,
-    /// A 64-bit integer: a decimal string (numbers are accepted and noted).
+    /// A signed 64-bit integer (`int64`, `sfixed64`): a decimal string (numbers
+    /// are accepted and noted).
     Int64,
-    /// A list of 64-bit integers.
-    Int64List,
+    /// An unsigned 64-bit integer (`fixed64`: times, counts), written the same way.
+    Uint64,
+    /// A list of unsigned 64-bit integers (`bucketCounts`).
+    Uint64List,
     /// A 32-bit integer.
     Int32,
     /// A double: a number, or "NaN", "Infinity", "-Infinity".
@@ -35,8 +38,12 @@ pub enum Ty {
     DoubleList,
     /// A boolean.
     Bool,
-    /// An enum: an integer in `0..=max`.
-    Enum { name: &'static str, max: i64 },
+    /// An enum: an integer, the index of one of `names` (OTLP/JSON writes the
+    /// number; the names are what a protobuf-style writer puts instead).
+    Enum {
+        name: &'static str,
+        names: &'static [&'static str],
+    },
     /// A metric unit: a UCUM string.
     Unit,
     /// An OTLP `AnyValue`.
@@ -56,24 +63,48 @@ pub enum Ty {
 pub enum Kind {
     /// No extra checks.
     Plain,
-    /// A span: ids present, parent not itself, a root's parent empty.
+    /// An `Export*ServiceRequest`: another signal's list here means the wrong endpoint.
+    Export,
+    /// A key-value pair: its key is non-empty and unique in its list.
+    KeyValue,
+    /// A span: ids present, parent not itself, a root's parent empty, a name,
+    /// start and end times in order.
     Span,
-    /// A metric: one kind of data.
+    /// A span event: a name, and not before its span's start.
+    Event,
+    /// A metric: a name and one kind of data.
     Metric,
-    /// A sum: temporality set.
+    /// A sum: temporality set; a monotonic one has no negative point.
     Sum,
     /// A histogram or exponential histogram: temporality set.
     Histogram,
-    /// A number data point: `aggregationTemporality`/`isMonotonic` misplaced here.
+    /// A number data point: a value, times in order, and `aggregationTemporality`
+    /// or `isMonotonic` misplaced here.
     NumberPoint,
-    /// A histogram data point: the same misplacement.
+    /// A histogram data point: buckets, bounds, count, min and max agree.
     HistogramPoint,
-    /// A log record: only errors are documented as exported.
+    /// An exponential histogram data point: the count is its buckets' total.
+    ExpHistogramPoint,
+    /// An exponential histogram's positive or negative buckets.
+    Buckets,
+    /// A summary data point: times in order.
+    SummaryPoint,
+    /// A log record: a span id comes with a trace id; Beacon's policy on severity.
     LogRecord,
     /// The usage snapshot: its window runs forward.
     UsageSnapshot,
     /// The request's top level, carrying the license field.
     BillingRoot,
+}
+
+impl Kind {
+    /// The data points: times in order, `timeUnixNano` set.
+    pub fn is_point(self) -> bool {
+        matches!(
+            self,
+            Kind::NumberPoint | Kind::HistogramPoint | Kind::ExpHistogramPoint | Kind::SummaryPoint
+        )
+    }
 }
 
 /// A message: its fields, required ones, and the checks on close.
@@ -89,6 +120,9 @@ pub struct Msg {
     pub kind: Kind,
     /// True for the billing payloads, whose unknown fields are "undocumented".
     pub documented: bool,
+    /// The members of the message's oneof (OTLP messages have at most one): two
+    /// of them in one object is an error.
+    pub oneof: &'static [&'static str],
 }
 
 impl Msg {
@@ -102,22 +136,26 @@ impl Msg {
 }
 
 const fn msg(name: &'static str, fields: &'static [(&'static str, Ty)]) -> Msg {
-    Msg {
-        name,
-        fields,
-        required: &[],
-        kind: Kind::Plain,
-        documented: false,
-    }
+    checked(name, Kind::Plain, fields)
 }
 
 const fn checked(name: &'static str, kind: Kind, fields: &'static [(&'static str, Ty)]) -> Msg {
+    with_oneof(name, kind, fields, &[])
+}
+
+const fn with_oneof(
+    name: &'static str,
+    kind: Kind,
+    fields: &'static [(&'static str, Ty)],
+    oneof: &'static [&'static str],
+) -> Msg {
     Msg {
         name,
         fields,
         required: &[],
         kind,
         documented: false,
+        oneof,
     }
 }
 
@@ -133,15 +171,21 @@ const fn billing(
         required,
         kind,
         documented: true,
+        oneof: &[],
     }
 }
 
 // Common.
-pub static KEY_VALUE: Msg = msg("KeyValue", &[("key", Ty::Str), ("value", Ty::AnyValue)]);
+pub static KEY_VALUE: Msg = checked(
+    "KeyValue",
+    Kind::KeyValue,
+    &[("key", Ty::Str), ("value", Ty::AnyValue)],
+);
 pub static ARRAY_VALUE: Msg = msg("ArrayValue", &[("values", Ty::List(&ANY_VALUE))]);
 pub static KV_LIST: Msg = msg("KeyValueList", &[("values", Ty::List(&KEY_VALUE))]);
-pub static ANY_VALUE: Msg = msg(
+pub static ANY_VALUE: Msg = with_oneof(
     "AnyValue",
+    Kind::Plain,
     &[
         ("stringValue", Ty::Text),
         ("boolValue", Ty::Bool),
@@ -150,6 +194,15 @@ pub static ANY_VALUE: Msg = msg(
         ("arrayValue", Ty::Msg(&ARRAY_VALUE)),
         ("kvlistValue", Ty::Msg(&KV_LIST)),
         ("bytesValue", Ty::Bytes),
+    ],
+    &[
+        "stringValue",
+        "boolValue",
+        "intValue",
+        "doubleValue",
+        "arrayValue",
+        "kvlistValue",
+        "bytesValue",
     ],
 );
 static ENTITY_REF: Msg = msg(
@@ -188,15 +241,16 @@ static STATUS: Msg = msg(
             "code",
             Ty::Enum {
                 name: "StatusCode",
-                max: 2,
+                names: &["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"],
             },
         ),
     ],
 );
-static EVENT: Msg = msg(
+static EVENT: Msg = checked(
     "Span.Event",
+    Kind::Event,
     &[
-        ("timeUnixNano", Ty::Int64),
+        ("timeUnixNano", Ty::Uint64),
         ("name", Ty::Text),
         ("attributes", Ty::List(&KEY_VALUE)),
         ("droppedAttributesCount", Ty::Int32),
@@ -227,11 +281,18 @@ pub static SPAN: Msg = checked(
             "kind",
             Ty::Enum {
                 name: "SpanKind",
-                max: 5,
+                names: &[
+                    "SPAN_KIND_UNSPECIFIED",
+                    "SPAN_KIND_INTERNAL",
+                    "SPAN_KIND_SERVER",
+                    "SPAN_KIND_CLIENT",
+                    "SPAN_KIND_PRODUCER",
+                    "SPAN_KIND_CONSUMER",
+                ],
             },
         ),
-        ("startTimeUnixNano", Ty::Int64),
-        ("endTimeUnixNano", Ty::Int64),
+        ("startTimeUnixNano", Ty::Uint64),
+        ("endTimeUnixNano", Ty::Uint64),
         ("attributes", Ty::List(&KEY_VALUE)),
         ("droppedAttributesCount", Ty::Int32),
         ("events", Ty::List(&EVENT)),
@@ -258,50 +319,58 @@ static RESOURCE_SPANS: Msg = msg(
     ],
 );
 /// `ExportTraceServiceRequest`.
-pub static TRACES: Msg = msg(
+pub static TRACES: Msg = checked(
     "ExportTraceServiceRequest",
+    Kind::Export,
     &[("resourceSpans", Ty::List(&RESOURCE_SPANS))],
 );
 
 // Metrics.
 const TEMPORALITY: Ty = Ty::Enum {
     name: "AggregationTemporality",
-    max: 2,
+    names: &[
+        "AGGREGATION_TEMPORALITY_UNSPECIFIED",
+        "AGGREGATION_TEMPORALITY_DELTA",
+        "AGGREGATION_TEMPORALITY_CUMULATIVE",
+    ],
 };
-static EXEMPLAR: Msg = msg(
+static EXEMPLAR: Msg = with_oneof(
     "Exemplar",
+    Kind::Plain,
     &[
         ("filteredAttributes", Ty::List(&KEY_VALUE)),
-        ("timeUnixNano", Ty::Int64),
+        ("timeUnixNano", Ty::Uint64),
         ("asDouble", Ty::Double),
         ("asInt", Ty::Int64),
         ("spanId", Ty::SpanId { optional: true }),
         ("traceId", Ty::TraceId { optional: true }),
     ],
+    &["asDouble", "asInt"],
 );
-static NUMBER_POINT: Msg = checked(
+static NUMBER_POINT: Msg = with_oneof(
     "NumberDataPoint",
     Kind::NumberPoint,
     &[
         ("attributes", Ty::List(&KEY_VALUE)),
-        ("startTimeUnixNano", Ty::Int64),
-        ("timeUnixNano", Ty::Int64),
+        ("startTimeUnixNano", Ty::Uint64),
+        ("timeUnixNano", Ty::Uint64),
         ("asDouble", Ty::Double),
         ("asInt", Ty::Int64),
         ("exemplars", Ty::List(&EXEMPLAR)),
         ("flags", Ty::Int32),
     ],
+    &["asDouble", "asInt"],
 );
 static HISTOGRAM_POINT: Msg = checked(
     "HistogramDataPoint",
     Kind::HistogramPoint,
     &[
         ("attributes", Ty::List(&KEY_VALUE)),
-        ("startTimeUnixNano", Ty::Int64),
-        ("timeUnixNano", Ty::Int64),
-        ("count", Ty::Int64),
+        ("startTimeUnixNano", Ty::Uint64),
+        ("timeUnixNano", Ty::Uint64),
+        ("count", Ty::Uint64),
         ("sum", Ty::Double),
-        ("bucketCounts", Ty::Int64List),
+        ("bucketCounts", Ty::Uint64List),
         ("explicitBounds", Ty::DoubleList),
         ("exemplars", Ty::List(&EXEMPLAR)),
         ("flags", Ty::Int32),
@@ -309,21 +378,22 @@ static HISTOGRAM_POINT: Msg = checked(
         ("max", Ty::Double),
     ],
 );
-static BUCKETS: Msg = msg(
+static BUCKETS: Msg = checked(
     "ExponentialHistogramDataPoint.Buckets",
-    &[("offset", Ty::Int32), ("bucketCounts", Ty::Int64List)],
+    Kind::Buckets,
+    &[("offset", Ty::Int32), ("bucketCounts", Ty::Uint64List)],
 );
 static EXP_HISTOGRAM_POINT: Msg = checked(
     "ExponentialHistogramDataPoint",
-    Kind::HistogramPoint,
+    Kind::ExpHistogramPoint,
     &[
         ("attributes", Ty::List(&KEY_VALUE)),
-        ("startTimeUnixNano", Ty::Int64),
-        ("timeUnixNano", Ty::Int64),
-        ("count", Ty::Int64),
+        ("startTimeUnixNano", Ty::Uint64),
+        ("timeUnixNano", Ty::Uint64),
+        ("count", Ty::Uint64),
         ("sum", Ty::Double),
         ("scale", Ty::Int32),
-        ("zeroCount", Ty::Int64),
+        ("zeroCount", Ty::Uint64),
         ("positive", Ty::Msg(&BUCKETS)),
         ("negative", Ty::Msg(&BUCKETS)),
         ("flags", Ty::Int32),
@@ -337,13 +407,14 @@ static QUANTILE: Msg = msg(
     "SummaryDataPoint.ValueAtQuantile",
     &[("quantile", Ty::Double), ("value", Ty::Double)],
 );
-static SUMMARY_POINT: Msg = msg(
+static SUMMARY_POINT: Msg = checked(
     "SummaryDataPoint",
+    Kind::SummaryPoint,
     &[
         ("attributes", Ty::List(&KEY_VALUE)),
-        ("startTimeUnixNano", Ty::Int64),
-        ("timeUnixNano", Ty::Int64),
-        ("count", Ty::Int64),
+        ("startTimeUnixNano", Ty::Uint64),
+        ("timeUnixNano", Ty::Uint64),
+        ("count", Ty::Uint64),
         ("sum", Ty::Double),
         ("quantileValues", Ty::List(&QUANTILE)),
         ("flags", Ty::Int32),
@@ -408,8 +479,9 @@ static RESOURCE_METRICS: Msg = msg(
     ],
 );
 /// `ExportMetricsServiceRequest`.
-pub static METRICS: Msg = msg(
+pub static METRICS: Msg = checked(
     "ExportMetricsServiceRequest",
+    Kind::Export,
     &[("resourceMetrics", Ty::List(&RESOURCE_METRICS))],
 );
 
@@ -418,13 +490,39 @@ static LOG_RECORD: Msg = checked(
     "LogRecord",
     Kind::LogRecord,
     &[
-        ("timeUnixNano", Ty::Int64),
-        ("observedTimeUnixNano", Ty::Int64),
+        ("timeUnixNano", Ty::Uint64),
+        ("observedTimeUnixNano", Ty::Uint64),
         (
             "severityNumber",
             Ty::Enum {
                 name: "SeverityNumber",
-                max: 24,
+                names: &[
+                    "SEVERITY_NUMBER_UNSPECIFIED",
+                    "SEVERITY_NUMBER_TRACE",
+                    "SEVERITY_NUMBER_TRACE2",
+                    "SEVERITY_NUMBER_TRACE3",
+                    "SEVERITY_NUMBER_TRACE4",
+                    "SEVERITY_NUMBER_DEBUG",
+                    "SEVERITY_NUMBER_DEBUG2",
+                    "SEVERITY_NUMBER_DEBUG3",
+                    "SEVERITY_NUMBER_DEBUG4",
+                    "SEVERITY_NUMBER_INFO",
+                    "SEVERITY_NUMBER_INFO2",
+                    "SEVERITY_NUMBER_INFO3",
+                    "SEVERITY_NUMBER_INFO4",
+                    "SEVERITY_NUMBER_WARN",
+                    "SEVERITY_NUMBER_WARN2",
+                    "SEVERITY_NUMBER_WARN3",
+                    "SEVERITY_NUMBER_WARN4",
+                    "SEVERITY_NUMBER_ERROR",
+                    "SEVERITY_NUMBER_ERROR2",
+                    "SEVERITY_NUMBER_ERROR3",
+                    "SEVERITY_NUMBER_ERROR4",
+                    "SEVERITY_NUMBER_FATAL",
+                    "SEVERITY_NUMBER_FATAL2",
+                    "SEVERITY_NUMBER_FATAL3",
+                    "SEVERITY_NUMBER_FATAL4",
+                ],
             },
         ),
         ("severityText", Ty::Str),
@@ -454,8 +552,9 @@ static RESOURCE_LOGS: Msg = msg(
     ],
 );
 /// `ExportLogsServiceRequest`.
-pub static LOGS: Msg = msg(
+pub static LOGS: Msg = checked(
     "ExportLogsServiceRequest",
+    Kind::Export,
     &[("resourceLogs", Ty::List(&RESOURCE_LOGS))],
 );
 
@@ -566,9 +665,12 @@ mod tests {
             &EXP_HISTOGRAM_POINT,
             &TRANSACTION,
             &MEASURES_MSG,
+            &ANY_VALUE,
+            &NUMBER_POINT,
+            &EXEMPLAR,
         ] {
             assert!(m.fields.len() <= 64, "{}", m.name);
-            for r in m.required {
+            for r in m.required.iter().chain(m.oneof) {
                 assert!(m.field(r).is_some(), "{}: {r}", m.name);
             }
         }

@@ -5,7 +5,11 @@
 //! not grow with the file), checks every value against its field's type, and
 //! records each finding with its JSON pointer and byte offset. It checks what
 //! decoders do not: id lengths, hex and zero ids, enums written as names, fields
-//! in the wrong object, 64-bit integers as numbers, units, personal data.
+//! in the wrong object, 64-bit integers as numbers and out of range, units,
+//! personal data. What a value means beside its siblings (times in order,
+//! histogram buckets that add up, unique attribute keys) is [`rules`]' part.
+
+mod rules;
 
 use std::borrow::Cow;
 
@@ -13,6 +17,7 @@ use super::privacy;
 use super::schema::{ANY_VALUE, Kind, Msg, Ty};
 use super::ucum;
 use super::{Finding, Severity};
+use rules::Frame;
 
 /// Nesting deeper than this is refused.
 const MAX_DEPTH: usize = 128;
@@ -41,7 +46,7 @@ enum Seg<'a> {
 enum Scalar<'a> {
     Str(Cow<'a, str>),
     Num { text: &'a str, int: bool },
-    Bool,
+    Bool(bool),
     Null,
     Object,
     Array,
@@ -52,24 +57,12 @@ impl Scalar<'_> {
         match self {
             Scalar::Str(_) => "a string",
             Scalar::Num { .. } => "a number",
-            Scalar::Bool => "a boolean",
+            Scalar::Bool(_) => "a boolean",
             Scalar::Null => "null",
             Scalar::Object => "an object",
             Scalar::Array => "an array",
         }
     }
-}
-
-/// What a message's close checks need from its fields.
-#[derive(Debug, Default)]
-struct Seen<'a> {
-    fields: u64,
-    span_id: Option<Cow<'a, str>>,
-    parent_span_id: Option<(Cow<'a, str>, usize)>,
-    temporality: Option<i64>,
-    severity: Option<(i64, usize)>,
-    from: Option<time::OffsetDateTime>,
-    to: Option<(time::OffsetDateTime, usize)>,
 }
 
 /// At most this many findings are kept; the rest are counted by severity. A real
@@ -81,8 +74,8 @@ pub const MAX_FINDINGS: usize = 100_000;
 pub struct Counts {
     /// Metric data points of every kind.
     pub data_points: usize,
-    /// Findings past [`MAX_FINDINGS`], not kept: errors, warnings, infos.
-    pub omitted: [usize; 3],
+    /// Findings past [`MAX_FINDINGS`], not kept: errors, warnings, infos, policy.
+    pub omitted: [usize; 4],
 }
 
 /// Walks `text` as a `root` message and returns the findings and counts.
@@ -96,11 +89,26 @@ pub fn walk(
         text,
         i: 0,
         path: Vec::new(),
+        frames: Vec::new(),
         findings: Vec::new(),
         license,
+        root,
         depth: 0,
         counts: Counts::default(),
     };
+    if text.starts_with('\u{feff}') {
+        // RFC 8259 forbids it; serde_json, and so opentelemetry-proto, refuse the
+        // body. Read on past it, so every other finding is reported too.
+        walker.push(
+            Severity::Error,
+            0,
+            &[],
+            "json-bom",
+            "the body starts with a UTF-8 byte-order mark (EF BB BF), which JSON does not allow (RFC 8259, section 8.1): decoders such as serde_json and opentelemetry-proto refuse the whole body".to_string(),
+            "remove the first three bytes; write JSON without a byte-order mark".to_string(),
+        );
+        walker.i = '\u{feff}'.len_utf8();
+    }
     walker.ws();
     match walker.peek() {
         Some(b'{') => walker.message(root)?,
@@ -110,7 +118,7 @@ pub fn walk(
             walker.push(
                 Severity::Error,
                 start,
-                None,
+                &[],
                 "wrong-type",
                 format!(
                     "the payload is {}, not an object ({})",
@@ -134,8 +142,13 @@ struct Walker<'a> {
     text: &'a str,
     i: usize,
     path: Vec<Seg<'a>>,
+    /// One frame per message being walked, innermost last: what its close checks
+    /// need, and what a child reports to its parent.
+    frames: Vec<Frame<'a>>,
     findings: Vec<Finding>,
     license: Option<&'a str>,
+    /// The endpoint's top-level message.
+    root: &'static Msg,
     depth: usize,
     counts: Counts,
 }
@@ -167,8 +180,8 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// The JSON pointer of the current path, plus `extra` if given.
-    fn pointer(&self, extra: Option<&str>) -> String {
+    /// The JSON pointer of the current path, plus the `extra` segments.
+    fn pointer(&self, extra: &[&str]) -> String {
         let mut out = String::new();
         let mut push = |seg: &str| {
             out.push('/');
@@ -180,17 +193,18 @@ impl<'a> Walker<'a> {
                 Seg::Index(i) => push(&i.to_string()),
             }
         }
-        if let Some(extra) = extra {
-            push(extra);
+        for seg in extra {
+            push(seg);
         }
         out
     }
 
+    /// Records a finding at `offset`, whose pointer is the current path plus `extra`.
     fn push(
         &mut self,
         severity: Severity,
         offset: usize,
-        extra: Option<&str>,
+        extra: &[&str],
         code: &'static str,
         message: String,
         hint: String,
@@ -200,6 +214,7 @@ impl<'a> Walker<'a> {
                 Severity::Error => 0,
                 Severity::Warning => 1,
                 Severity::Info | Severity::Note => 2,
+                Severity::Policy => 3,
             };
             self.counts.omitted[index] += 1;
             return;
@@ -300,8 +315,8 @@ impl<'a> Walker<'a> {
                 let (text, int) = self.number()?;
                 Ok(Scalar::Num { text, int })
             }
-            Some(b't') => self.literal(b"true").map(|()| Scalar::Bool),
-            Some(b'f') => self.literal(b"false").map(|()| Scalar::Bool),
+            Some(b't') => self.literal(b"true").map(|()| Scalar::Bool(true)),
+            Some(b'f') => self.literal(b"false").map(|()| Scalar::Bool(false)),
             Some(b'n') => self.literal(b"null").map(|()| Scalar::Null),
             Some(b'{') => self.skip().map(|()| Scalar::Object),
             Some(b'[') => self.skip().map(|()| Scalar::Array),
@@ -413,33 +428,64 @@ impl<'a> Walker<'a> {
 
     fn message(&mut self, msg: &'static Msg) -> Result<()> {
         let start = self.i;
-        let mut seen = Seen::default();
-        self.object(|w, key, key_at| match msg.field(key) {
-            Some((index, ty)) => {
-                let bit = 1u64 << index;
-                if seen.fields & bit != 0 {
-                    w.push(
-                        Severity::Warning,
-                        key_at,
-                        None,
-                        "duplicate-field",
-                        "the field is written twice; receivers keep one of the two".to_string(),
-                        "write each field once".to_string(),
-                    );
-                }
-                seen.fields |= bit;
-                w.field(ty, msg, &mut seen)
-            }
-            None => {
-                w.unknown(msg, key, key_at);
-                w.skip()
-            }
-        })?;
-        if msg.name.ends_with("DataPoint") {
+        self.frames.push(Frame::default());
+        let walked = self.object(|w, key, key_at| w.member(msg, key, key_at));
+        let frame = self.frames.pop().expect("pushed above");
+        walked?;
+        if msg.kind.is_point() {
             self.counts.data_points += 1;
         }
-        self.close(msg, &seen, start);
+        self.close(msg, frame, start);
         Ok(())
+    }
+
+    /// The innermost open message's frame.
+    fn frame(&mut self) -> &mut Frame<'a> {
+        self.frames.last_mut().expect("inside a message")
+    }
+
+    /// One member of a message, the reader on its value.
+    fn member(&mut self, msg: &'static Msg, key: &str, key_at: usize) -> Result<()> {
+        let Some((index, ty)) = msg.field(key) else {
+            self.unknown(msg, key, key_at);
+            return self.skip();
+        };
+        let name = msg.fields[index].0;
+        let bit = 1u64 << index;
+        let frame = self.frame();
+        let twice = frame.fields & bit != 0;
+        frame.fields |= bit;
+        if twice {
+            self.push(
+                Severity::Warning,
+                key_at,
+                &[],
+                "duplicate-field",
+                "the field is written twice; receivers keep one of the two".to_string(),
+                "write each field once".to_string(),
+            );
+        }
+        // proto3 JSON: `null` is the default value, so it sets no member of a oneof.
+        if msg.oneof.contains(&name) && self.peek() != Some(b'n') {
+            let frame = self.frame();
+            match frame.oneof {
+                Some(first) if first != name => self.push(
+                    Severity::Error,
+                    key_at,
+                    &[],
+                    "oneof-multiple",
+                    format!(
+                        "the {} has both `{first}` and `{name}`, members of one oneof: a receiver keeps one of them, which one is not defined",
+                        msg.name
+                    ),
+                    format!("give the {} exactly one of them", msg.name),
+                ),
+                Some(_) => {}
+                None => frame.oneof = Some(name),
+            }
+        }
+        self.look_ahead(msg.kind, name);
+        self.field(ty, msg, name)
     }
 
     fn list(&mut self, item: &'static Msg) -> Result<()> {
@@ -452,14 +498,17 @@ impl<'a> Walker<'a> {
         })
     }
 
-    /// A list of scalars, each checked by `each`.
-    fn scalar_list(&mut self, each: impl Fn(&mut Self, Scalar<'a>, usize)) -> Result<()> {
+    /// A list of scalars, each checked by `each`; returns how many there were.
+    fn scalar_list(&mut self, mut each: impl FnMut(&mut Self, Scalar<'a>, usize)) -> Result<usize> {
+        let mut n = 0;
         self.array(|w| {
             let at = w.i;
             let value = w.scalar()?;
             each(w, value, at);
+            n += 1;
             Ok(())
-        })
+        })?;
+        Ok(n)
     }
 
     /// Skips a value of the wrong JSON type and reports it.
@@ -469,7 +518,7 @@ impl<'a> Walker<'a> {
         self.push(
             Severity::Error,
             at,
-            None,
+            &[],
             "wrong-type",
             format!("expected {expected}, found {}", found.kind()),
             "receivers reject the payload or drop this value".to_string(),
@@ -477,7 +526,8 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    fn field(&mut self, ty: Ty, msg: &'static Msg, seen: &mut Seen<'a>) -> Result<()> {
+    /// The value of field `name` of `msg`, of type `ty`.
+    fn field(&mut self, ty: Ty, msg: &'static Msg, name: &'static str) -> Result<()> {
         let at = self.i;
         match ty {
             Ty::Msg(inner) => {
@@ -506,19 +556,44 @@ impl<'a> Walker<'a> {
             }
             Ty::StrList => {
                 if self.peek() == Some(b'[') {
-                    return self.scalar_list(|w, v, at| w.check_string(&v, at, false));
+                    return self
+                        .scalar_list(|w, v, at| w.check_string(&v, at, false))
+                        .map(drop);
                 }
                 return self.wrong_type("an array of strings");
             }
-            Ty::Int64List => {
+            Ty::Uint64List => {
                 if self.peek() == Some(b'[') {
-                    return self.scalar_list(|w, v, at| w.check_int64(&v, at));
+                    let len = self.scalar_list(|w, v, at| match w.check_int64(&v, at, false) {
+                        Some(n) => w.frame().bucket_total += n.unsigned_abs(),
+                        None => w.frame().unreadable = true,
+                    })?;
+                    self.frame().buckets = Some((len, at));
+                    return Ok(());
                 }
                 return self.wrong_type("an array of 64-bit integers");
             }
             Ty::DoubleList => {
                 if self.peek() == Some(b'[') {
-                    return self.scalar_list(|w, v, at| w.check_double(&v, at));
+                    let mut last: Option<f64> = None;
+                    let len = self.scalar_list(|w, v, at| {
+                        let Some(bound) = w.check_double(&v, at) else {
+                            return;
+                        };
+                        if let Some(before) = last.filter(|before| bound.partial_cmp(before) != Some(std::cmp::Ordering::Greater)) {
+                            w.push(
+                                Severity::Error,
+                                at,
+                                &[],
+                                "histogram-bounds-order",
+                                format!("bound {bound} does not follow {before} upwards: `explicitBounds` must be strictly increasing (metrics.proto)"),
+                                "list each bucket's upper bound once, in increasing order".to_string(),
+                            );
+                        }
+                        last = Some(bound);
+                    })?;
+                    self.frame().bounds = Some((len, at));
+                    return Ok(());
                 }
                 return self.wrong_type("an array of numbers");
             }
@@ -530,20 +605,22 @@ impl<'a> Walker<'a> {
             return Ok(());
         }
         match ty {
-            Ty::Str => self.check_string(&value, at, false),
-            Ty::Text => self.check_string(&value, at, true),
+            Ty::Str | Ty::Text => {
+                self.check_string(&value, at, ty == Ty::Text);
+                if let Scalar::Str(text) = value {
+                    self.note_str(msg.kind, name, text, at);
+                }
+            }
             Ty::TraceId { optional } => {
                 self.check_id(&value, at, "trace", 16, optional);
+                if let Scalar::Str(id) = value {
+                    self.note_id(msg.kind, name, id, at);
+                }
             }
             Ty::SpanId { optional } => {
                 self.check_id(&value, at, "span", 8, optional);
-                if msg.kind == Kind::Span {
-                    if let Scalar::Str(s) = value {
-                        match self.path.last() {
-                            Some(Seg::Key(k)) if k == "spanId" => seen.span_id = Some(s),
-                            _ => seen.parent_span_id = Some((s, at)),
-                        }
-                    }
+                if let Scalar::Str(id) = value {
+                    self.note_id(msg.kind, name, id, at);
                 }
             }
             Ty::Bytes => match &value {
@@ -552,7 +629,7 @@ impl<'a> Walker<'a> {
                         self.push(
                             Severity::Error,
                             at,
-                            None,
+                            &[],
                             "bytes-not-base64",
                             "`bytesValue` is not base64, which proto3 JSON requires for bytes"
                                 .to_string(),
@@ -562,26 +639,30 @@ impl<'a> Walker<'a> {
                 }
                 other => self.type_error(other, at, "a base64 string"),
             },
-            Ty::Int64 => self.check_int64(&value, at),
+            Ty::Int64 | Ty::Uint64 => match self.check_int64(&value, at, ty == Ty::Int64) {
+                Some(n) => self.note_int(msg.kind, name, n, at),
+                None => self.frame().unreadable = true,
+            },
             Ty::Int32 => match &value {
                 Scalar::Num { int: true, .. } => {}
                 Scalar::Str(s) if is_decimal(s) => {}
                 other => self.type_error(other, at, "an integer"),
             },
-            Ty::Double => self.check_double(&value, at),
-            Ty::Bool => {
-                if !matches!(value, Scalar::Bool) {
-                    self.type_error(&value, at, "true or false");
+            Ty::Double => {
+                if let Some(x) = self.check_double(&value, at) {
+                    self.note_double(msg.kind, name, x, at);
                 }
             }
-            Ty::Enum { name, max } => {
-                if let Some(n) = self.check_enum(&value, at, name, max) {
-                    match msg.kind {
-                        Kind::Sum | Kind::Histogram => seen.temporality = Some(n),
-                        Kind::LogRecord => seen.severity = Some((n, at)),
-                        _ => {}
-                    }
-                }
+            Ty::Bool => match value {
+                Scalar::Bool(b) => self.note_bool(msg.kind, name, b),
+                other => self.type_error(&other, at, "true or false"),
+            },
+            Ty::Enum {
+                name: enum_name,
+                names,
+            } => {
+                let n = self.check_enum(&value, at, enum_name, names);
+                self.note_enum(msg.kind, n, at);
             }
             Ty::Unit => {
                 if let Scalar::Str(unit) = &value {
@@ -589,7 +670,7 @@ impl<'a> Walker<'a> {
                         self.push(
                             Severity::Info,
                             at,
-                            None,
+                            &[],
                             "non-ucum-unit",
                             format!("unit `{unit}` is not UCUM; OTLP metric units follow UCUM"),
                             "use the UCUM code: `s` for seconds, `By` for bytes, `1` for counts, `{requests}` for annotated counts".to_string(),
@@ -604,7 +685,7 @@ impl<'a> Walker<'a> {
                 Scalar::Str(_) => self.push(
                     Severity::Error,
                     at,
-                    None,
+                    &[],
                     "uuid-invalid",
                     "not a UUID (8-4-4-4-12 hex digits)".to_string(),
                     "write a UUID such as `af28dfea-5358-463d-a2dc-37df1da72498`".to_string(),
@@ -616,15 +697,15 @@ impl<'a> Walker<'a> {
                     s,
                     &time::format_description::well_known::Rfc3339,
                 ) {
-                    Ok(t) => match self.path.last() {
-                        Some(Seg::Key(k)) if k == "from_timestamp" => seen.from = Some(t),
-                        Some(Seg::Key(k)) if k == "to_timestamp" => seen.to = Some((t, at)),
+                    Ok(t) => match name {
+                        "from_timestamp" => self.frame().from = Some(t),
+                        "to_timestamp" => self.frame().to = Some((t, at)),
                         _ => {}
                     },
                     Err(_) => self.push(
                         Severity::Error,
                         at,
-                        None,
+                        &[],
                         "time-invalid",
                         format!("`{}` is not an RFC 3339 time", clip(s)),
                         "write a time such as `2025-01-06T10:00:00Z`".to_string(),
@@ -638,7 +719,7 @@ impl<'a> Walker<'a> {
                     self.push(
                         Severity::Error,
                         at,
-                        None,
+                        &[],
                         "count-negative",
                         "a count is negative".to_string(),
                         "counts are 0 or more".to_string(),
@@ -647,7 +728,7 @@ impl<'a> Walker<'a> {
                 Scalar::Num { .. } => self.push(
                     Severity::Error,
                     at,
-                    None,
+                    &[],
                     "count-not-integer",
                     "a count is not a whole number".to_string(),
                     "counts are whole numbers".to_string(),
@@ -659,7 +740,7 @@ impl<'a> Walker<'a> {
                 Scalar::Str(_) => self.push(
                     Severity::Error,
                     at,
-                    None,
+                    &[],
                     "license-empty",
                     "the license field is empty".to_string(),
                     "fill it with the license key (`beacon-cli dry-run --license-file`)"
@@ -671,7 +752,7 @@ impl<'a> Walker<'a> {
             | Ty::AnyValue
             | Ty::List(_)
             | Ty::StrList
-            | Ty::Int64List
+            | Ty::Uint64List
             | Ty::DoubleList => {
                 unreachable!("composites are handled above")
             }
@@ -683,7 +764,7 @@ impl<'a> Walker<'a> {
         self.push(
             Severity::Error,
             at,
-            None,
+            &[],
             "wrong-type",
             format!("expected {expected}, found {}", found.kind()),
             "receivers reject the payload or drop this value".to_string(),
@@ -703,10 +784,15 @@ impl<'a> Walker<'a> {
 
     fn privacy(&mut self, text: &str, at: usize) {
         if let Some((kind, range)) = privacy::scan(text, self.license) {
+            // `service.version: "1.0.0.0"` (.NET's default assembly version) is a
+            // dotted quad, not an address.
+            if kind == privacy::Kind::IpAddress && self.in_version_value() {
+                return;
+            }
             self.push(
                 Severity::Warning,
                 at,
-                None,
+                &[],
                 kind.code(),
                 format!(
                     "this looks like {}: `{}`",
@@ -719,24 +805,59 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn check_int64(&mut self, value: &Scalar<'_>, at: usize) {
-        match value {
-            Scalar::Str(s) if is_decimal(s) => {}
-            Scalar::Str(s) => self.push(
+    /// Checks a 64-bit integer (`signed`: int64 and sfixed64; else fixed64) and
+    /// returns its value when it is a valid one.
+    fn check_int64(&mut self, value: &Scalar<'_>, at: usize, signed: bool) -> Option<i128> {
+        let (low, high): (i128, i128) = if signed {
+            (i128::from(i64::MIN), i128::from(i64::MAX))
+        } else {
+            (0, i128::from(u64::MAX))
+        };
+        let out_of_range = |w: &mut Self, text: &str| {
+            let (kind, range) = if signed {
+                ("a signed", "-9223372036854775808 to 9223372036854775807")
+            } else {
+                ("an unsigned", "0 to 18446744073709551615")
+            };
+            w.push(
                 Severity::Error,
                 at,
-                None,
-                "int64-not-decimal",
-                format!("`{}` is not a decimal integer", clip(s)),
-                "write 64-bit integers as decimal strings, such as \"1581452773000000789\""
-                    .to_string(),
-            ),
+                &[],
+                "int64-out-of-range",
+                format!("`{}` is outside the range of {kind} 64-bit integer ({range}): decoders refuse it", clip(text)),
+                format!("write a whole number from {range}"),
+            );
+        };
+        match value {
+            Scalar::Str(s) if is_decimal(s) => match s.parse::<i128>() {
+                Ok(n) if (low..=high).contains(&n) => Some(n),
+                _ => {
+                    out_of_range(self, s);
+                    None
+                }
+            },
+            Scalar::Str(s) => {
+                self.push(
+                    Severity::Error,
+                    at,
+                    &[],
+                    "int64-not-decimal",
+                    format!("`{}` is not a decimal integer", clip(s)),
+                    "write 64-bit integers as decimal strings, such as \"1581452773000000789\""
+                        .to_string(),
+                );
+                None
+            }
             Scalar::Num { text, int: true } => {
-                let big = text
-                    .trim_start_matches('-')
-                    .parse::<u64>()
-                    .map_or(true, |n| n > SAFE_INTEGER);
-                let why = if big {
+                let Some(n) = text
+                    .parse::<i128>()
+                    .ok()
+                    .filter(|n| (low..=high).contains(n))
+                else {
+                    out_of_range(self, text);
+                    return None;
+                };
+                let why = if n.unsigned_abs() > u128::from(SAFE_INTEGER) {
                     "above 2^53, where parsers that use doubles lose precision"
                 } else {
                     "decoders accept it, but OTLP/JSON writes 64-bit integers as strings"
@@ -744,50 +865,110 @@ impl<'a> Walker<'a> {
                 self.push(
                     Severity::Info,
                     at,
-                    None,
+                    &[],
                     "int64-as-number",
                     format!("a 64-bit integer written as a JSON number, {why}"),
                     format!("write it as a string: \"{text}\""),
                 );
+                Some(n)
             }
-            Scalar::Num { .. } => self.push(
-                Severity::Error,
-                at,
-                None,
-                "int64-not-integer",
-                "a 64-bit integer field holds a fraction".to_string(),
-                "write a whole number as a decimal string".to_string(),
-            ),
-            other => self.type_error(other, at, "a 64-bit integer as a decimal string"),
+            Scalar::Num { text, .. } => {
+                // A fraction or an exponent: say which of the two is wrong with it.
+                let x = text.parse::<f64>().unwrap_or(f64::NAN);
+                // 2^63 and 2^64 are exact in a double; the range ends just below.
+                let fits = if signed {
+                    (-(2f64.powi(63))..2f64.powi(63)).contains(&x)
+                } else {
+                    (0.0..2f64.powi(64)).contains(&x)
+                };
+                if fits && x.fract() == 0.0 {
+                    self.push(
+                        Severity::Error,
+                        at,
+                        &[],
+                        "int64-not-integer",
+                        format!("`{}` is a whole number written with a decimal point or an exponent; 64-bit integer fields take integers only", clip(text)),
+                        format!("write it as a decimal string: \"{x:.0}\""),
+                    );
+                } else if x.is_finite() && x.fract() != 0.0 && x.abs() < 1e18 {
+                    self.push(
+                        Severity::Error,
+                        at,
+                        &[],
+                        "int64-not-integer",
+                        format!(
+                            "`{}` holds a fraction; a 64-bit integer field takes whole numbers",
+                            clip(text)
+                        ),
+                        "write a whole number as a decimal string".to_string(),
+                    );
+                } else {
+                    out_of_range(self, text);
+                }
+                None
+            }
+            other => {
+                self.type_error(other, at, "a 64-bit integer as a decimal string");
+                None
+            }
         }
     }
 
-    fn check_double(&mut self, value: &Scalar<'_>, at: usize) {
+    /// Checks a double and returns its value.
+    fn check_double(&mut self, value: &Scalar<'_>, at: usize) -> Option<f64> {
         match value {
-            Scalar::Num { .. } => {}
-            Scalar::Str(s) if matches!(s.as_ref(), "NaN" | "Infinity" | "-Infinity") => {}
-            Scalar::Str(s) if s.parse::<f64>().is_ok_and(f64::is_finite) => {}
-            other => self.type_error(other, at, "a number"),
+            Scalar::Num { text, .. } => text.parse::<f64>().ok(),
+            Scalar::Str(s) => match s.as_ref() {
+                "NaN" => Some(f64::NAN),
+                "Infinity" => Some(f64::INFINITY),
+                "-Infinity" => Some(f64::NEG_INFINITY),
+                other => match other.parse::<f64>() {
+                    Ok(x) if x.is_finite() => Some(x),
+                    _ => {
+                        self.type_error(value, at, "a number");
+                        None
+                    }
+                },
+            },
+            other => {
+                self.type_error(other, at, "a number");
+                None
+            }
         }
     }
 
-    fn check_enum(&mut self, value: &Scalar<'_>, at: usize, name: &str, max: i64) -> Option<i64> {
+    /// Checks an enum and returns its number: given as one, or as one of its
+    /// `names` (which is an error in OTLP/JSON, but says what was meant).
+    fn check_enum(
+        &mut self,
+        value: &Scalar<'_>,
+        at: usize,
+        name: &str,
+        names: &[&str],
+    ) -> Option<i64> {
+        let max = i64::try_from(names.len()).unwrap_or(i64::MAX) - 1;
         let n = match value {
             Scalar::Num { text, int: true } => text.parse::<i64>().ok(),
             Scalar::Str(s) if is_decimal(s) => s.parse::<i64>().ok(),
             Scalar::Str(s) => {
-                self.push(
-                    Severity::Error,
-                    at,
-                    None,
-                    "enum-as-name",
-                    format!(
-                        "{name} written as the name `{}`; OTLP/JSON requires the integer",
-                        clip(s)
+                let known = names.iter().position(|n| *n == s.as_ref());
+                let (message, hint) = match known {
+                    Some(n) => (
+                        format!(
+                            "{name} written as the name `{s}`; OTLP/JSON requires its number, {n}"
+                        ),
+                        format!("write {n}"),
                     ),
-                    format!("write the enum's number (0 to {max})"),
-                );
-                return None;
+                    None => (
+                        format!(
+                            "{name} written as `{}`, which is not even one of its names; OTLP/JSON requires the number",
+                            clip(s)
+                        ),
+                        format!("write the enum's number (0 to {max})"),
+                    ),
+                };
+                self.push(Severity::Error, at, &[], "enum-as-name", message, hint);
+                return known.and_then(|n| i64::try_from(n).ok());
             }
             other => {
                 self.type_error(other, at, &format!("a {name} integer"));
@@ -800,7 +981,7 @@ impl<'a> Walker<'a> {
                 self.push(
                     Severity::Error,
                     at,
-                    None,
+                    &[],
                     "enum-out-of-range",
                     format!("{name} must be 0 to {max}"),
                     format!("use a defined {name} value"),
@@ -842,7 +1023,7 @@ impl<'a> Walker<'a> {
                 self.push(
                     Severity::Error,
                     at,
-                    None,
+                    &[],
                     length,
                     format!("the {what} id is empty"),
                     format!("give {bytes} random bytes as {hex_len} hex digits"),
@@ -857,7 +1038,7 @@ impl<'a> Walker<'a> {
                 self.push(
                     Severity::Error,
                     at,
-                    None,
+                    &[],
                     base64,
                     format!("the {what} id `{id}` is base64; OTLP/JSON writes ids in hex"),
                     format!("write the same {bytes} bytes as {hex_len} hex digits (a common exporter mistake: the proto3 JSON default for bytes)"),
@@ -866,7 +1047,7 @@ impl<'a> Walker<'a> {
                 self.push(
                     Severity::Error,
                     at,
-                    None,
+                    &[],
                     not_hex,
                     format!("`{}` is not hex; OTLP {what} ids are {bytes} bytes written as {hex_len} hex digits", clip(id)),
                     format!("write {hex_len} hex digits"),
@@ -878,7 +1059,7 @@ impl<'a> Walker<'a> {
             self.push(
                 Severity::Error,
                 at,
-                None,
+                &[],
                 length,
                 format!(
                     "`{}` is {} hex digits ({} bytes); OTLP {what} ids are {bytes} bytes ({hex_len} hex digits)",
@@ -906,7 +1087,7 @@ impl<'a> Walker<'a> {
                     format!("give {bytes} random bytes, not all zero"),
                 )
             };
-            self.push(Severity::Error, at, None, code, message, hint);
+            self.push(Severity::Error, at, &[], code, message, hint);
         }
     }
 
@@ -922,7 +1103,7 @@ impl<'a> Walker<'a> {
             self.push(
                 Severity::Warning,
                 at,
-                None,
+                &[],
                 "sum-field-misplaced",
                 format!("`{key}` belongs to the {owner}, not to its data point: a conforming receiver ignores it here"),
                 format!("move `{key}` up into the `{owner}` object"),
@@ -944,7 +1125,7 @@ impl<'a> Walker<'a> {
                 self.push(
                     Severity::Error,
                     at,
-                    None,
+                    &[],
                     "wrong-license-field",
                     format!("this endpoint reads the license from `{right}`, not `{key}`"),
                     format!("rename `{key}` to `{right}`"),
@@ -953,7 +1134,7 @@ impl<'a> Walker<'a> {
                 self.push(
                     Severity::Warning,
                     at,
-                    None,
+                    &[],
                     "undocumented-field",
                     format!("`{key}` is not a documented field of the {}", msg.name),
                     "check that Beacon expects it; undocumented data still leaves your network"
@@ -962,10 +1143,43 @@ impl<'a> Walker<'a> {
             }
             return;
         }
+        if msg.kind == Kind::Export {
+            let (this, _) = signal_of(msg);
+            if let Some(other) = other_signal(key).filter(|other| *other != this) {
+                self.push(
+                    Severity::Error,
+                    at,
+                    &[],
+                    "wrong-signal",
+                    format!("`{key}` holds {other}: this is a {other} body, checked as {this}, and a {this} receiver finds nothing in it"),
+                    format!("check it as `{other}` (`beacon-cli validate {other} FILE`), or send it to the {other} endpoint"),
+                );
+                return;
+            }
+        }
+        if let Some((camel, ty)) =
+            camel_case(key).and_then(|c| msg.field(&c).map(|(_, ty)| (c, ty)))
+        {
+            let (_, records) = signal_of(self.root);
+            let lost = match ty {
+                _ if msg.kind == Kind::Export => format!("every {records} in the body"),
+                Ty::Msg(_) | Ty::List(_) | Ty::AnyValue => "everything under it".to_string(),
+                _ => "its value".to_string(),
+            };
+            self.push(
+                Severity::Error,
+                at,
+                &[],
+                "snake-case-field",
+                format!("`{key}` is the protobuf field name; OTLP/JSON keys are lowerCamelCase (`{camel}`) and the original names are not valid there, so receivers that follow the encoding (opentelemetry-proto's decoder among them) ignore it: {lost} is lost"),
+                format!("write `{camel}`: proto3 JSON's default names (protobuf's MessageToJson without preserving_proto_field_name)"),
+            );
+            return;
+        }
         self.push(
             Severity::Warning,
             at,
-            None,
+            &[],
             "unknown-field",
             format!(
                 "`{key}` is not a field of {}: receivers ignore it, so its data is lost",
@@ -974,136 +1188,50 @@ impl<'a> Walker<'a> {
             "check the spelling against the OTLP specification (lowerCamelCase)".to_string(),
         );
     }
+}
 
-    fn close(&mut self, msg: &'static Msg, seen: &Seen<'a>, start: usize) {
-        for (index, (name, _)) in msg.fields.iter().enumerate() {
-            if msg.required.contains(name) && seen.fields & (1u64 << index) == 0 {
-                self.push(
-                    Severity::Error,
-                    start,
-                    None,
-                    "missing-field",
-                    format!("the {} has no `{name}`", msg.name),
-                    format!("add `{name}`, as the documentation's sample has it"),
-                );
-            }
-        }
-        let has = |name: &str| {
-            msg.field(name)
-                .is_some_and(|(i, _)| seen.fields & (1u64 << i) != 0)
-        };
-        match msg.kind {
-            Kind::Span => {
-                for (field, what, len) in [("traceId", "trace", 32), ("spanId", "span", 16)] {
-                    if !has(field) {
-                        self.push(
-                            Severity::Error,
-                            start,
-                            None,
-                            if what == "trace" {
-                                "trace-id-length"
-                            } else {
-                                "span-id-length"
-                            },
-                            format!("the span has no `{field}`"),
-                            format!("give every span a {len}-hex-digit `{field}`"),
-                        );
-                    }
-                }
-                if let (Some(id), Some((parent, at))) = (&seen.span_id, &seen.parent_span_id) {
-                    if !id.is_empty() && id == parent {
-                        self.push(
-                            Severity::Error,
-                            *at,
-                            Some("parentSpanId"),
-                            "span-parent-self",
-                            "the span names itself as its parent".to_string(),
-                            "a root span's parentSpanId is empty; a child's is its parent's spanId"
-                                .to_string(),
-                        );
-                    }
-                }
-            }
-            Kind::Sum | Kind::Histogram => {
-                if seen.temporality.unwrap_or(0) == 0 {
-                    let what = if msg.kind == Kind::Sum {
-                        "sum"
-                    } else {
-                        "histogram"
-                    };
-                    self.push(
-                        Severity::Error,
-                        start,
-                        None,
-                        "sum-without-temporality",
-                        format!("the {what} has no `aggregationTemporality`, so receivers cannot tell delta from cumulative"),
-                        format!("set \"aggregationTemporality\": 1 (delta) or 2 (cumulative) on the {what} itself"),
-                    );
-                }
-            }
-            Kind::Metric => {
-                let kinds = [
-                    "gauge",
-                    "sum",
-                    "histogram",
-                    "exponentialHistogram",
-                    "summary",
-                ];
-                let count = kinds.iter().filter(|k| has(k)).count();
-                if count != 1 {
-                    self.push(
-                        Severity::Warning,
-                        start,
-                        None,
-                        "metric-data",
-                        format!("the metric has {count} kinds of data; it needs exactly one of gauge, sum, histogram, exponentialHistogram, summary"),
-                        "give each metric one data object".to_string(),
-                    );
-                }
-            }
-            Kind::NumberPoint => {
-                if !has("asDouble") && !has("asInt") {
-                    self.push(
-                        Severity::Warning,
-                        start,
-                        None,
-                        "point-without-value",
-                        "the data point has neither `asDouble` nor `asInt`".to_string(),
-                        "give the point its value".to_string(),
-                    );
-                }
-            }
-            Kind::LogRecord => {
-                if let Some((n, at)) = seen.severity {
-                    if (1..17).contains(&n) {
-                        self.push(
-                            Severity::Warning,
-                            at,
-                            Some("severityNumber"),
-                            "log-not-error",
-                            format!("severity {n} is below ERROR (17), though LangSmith documents that only errors are exported to Beacon"),
-                            "expect only records of severity 17 or more on this endpoint".to_string(),
-                        );
-                    }
-                }
-            }
-            Kind::UsageSnapshot => {
-                if let (Some(from), Some((to, at))) = (seen.from, seen.to) {
-                    if from >= to {
-                        self.push(
-                            Severity::Error,
-                            at,
-                            Some("to_timestamp"),
-                            "window-backwards",
-                            "`to_timestamp` is not after `from_timestamp`".to_string(),
-                            "a snapshot covers from_timestamp up to to_timestamp".to_string(),
-                        );
-                    }
-                }
-            }
-            Kind::Plain | Kind::HistogramPoint | Kind::BillingRoot => {}
+/// The signal of an OTLP request message, and the name of its records.
+fn signal_of(msg: &Msg) -> (&'static str, &'static str) {
+    match msg.name {
+        "ExportTraceServiceRequest" => ("traces", "span"),
+        "ExportMetricsServiceRequest" => ("metrics", "metric"),
+        "ExportLogsServiceRequest" => ("logs", "log record"),
+        _ => ("", "record"),
+    }
+}
+
+/// The signal whose request's top-level list `key` names, in either spelling.
+fn other_signal(key: &str) -> Option<&'static str> {
+    match key {
+        "resourceSpans" | "resource_spans" => Some("traces"),
+        "resourceMetrics" | "resource_metrics" => Some("metrics"),
+        "resourceLogs" | "resource_logs" => Some("logs"),
+        _ => None,
+    }
+}
+
+/// `resource_spans` as `resourceSpans`; `None` for a key that is not snake_case.
+fn camel_case(key: &str) -> Option<String> {
+    if !key.contains('_')
+        || !key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
         }
     }
+    Some(out)
 }
 
 fn is_decimal(s: &str) -> bool {
@@ -1185,7 +1313,25 @@ fn unescape(raw: &str) -> std::result::Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::unescape;
+    use super::{camel_case, other_signal, unescape};
+
+    #[test]
+    fn snake_case_keys_and_other_signals_are_named() {
+        assert_eq!(
+            camel_case("resource_spans").as_deref(),
+            Some("resourceSpans")
+        );
+        assert_eq!(
+            camel_case("time_unix_nano").as_deref(),
+            Some("timeUnixNano")
+        );
+        for not_snake in ["resourceSpans", "Resource_Spans", "name", "a-b"] {
+            assert_eq!(camel_case(not_snake), None, "{not_snake}");
+        }
+        assert_eq!(other_signal("resource_logs"), Some("logs"));
+        assert_eq!(other_signal("resourceMetrics"), Some("metrics"));
+        assert_eq!(other_signal("spans"), None);
+    }
 
     #[test]
     fn escapes_are_strict_json() {
