@@ -5,6 +5,7 @@
 //! command prints anything. Commands never import each other: what two share
 //! lives in a domain module (`request`, `endpoints`, `transport`).
 
+pub mod capture;
 pub mod docs;
 pub mod dry_run;
 pub mod payloads;
@@ -58,6 +59,7 @@ pub fn run(cli: &Cli, env: &Environment, out: &Output) -> Result<()> {
         Command::DryRun(args) => dry_run::run(args, &settings, context),
         Command::Send(args) => send::run(args, &settings, context),
         Command::Validate(args) => validate::run(args, &settings, context),
+        Command::Capture(args) => capture::run(args, &settings, context),
         Command::Completions { shell } => out.print(&docs::completions(*shell)),
         Command::Man { page, dir } => docs::man(*page, dir.as_deref(), out),
     }
@@ -81,6 +83,13 @@ fn ask(command: &Command) -> Ask<'_> {
                 .filter(|f| f.as_os_str() == "-")
                 .map(|_| "validate's FILE `-`"),
             ..Ask::values(ValuesNeed::Named)
+        },
+        Command::Capture(args) => Ask {
+            license: Some(args.license_file.as_deref()),
+            // Only a relay talks to a Beacon, through the proxy and CA resolved here.
+            beacon: args.forward.as_deref().map(Some),
+            network: args.forward.as_ref().map(|_| &args.network),
+            ..Ask::values(ValuesNeed::None)
         },
         Command::Completions { .. } | Command::Man { .. } => Ask::values(ValuesNeed::None),
     }
