@@ -39,6 +39,7 @@ Examples:
   beacon-cli dry-run ingest-traces --license-file license.txt
   beacon-cli validate traces body.json
   beacon-cli capture --out capture.jsonl
+  beacon-cli audit capture.jsonl -f langsmith_config.yaml
 ";
 
 /// beacon-cli: what leaves your network for Beacon, and proof of it.
@@ -262,9 +263,29 @@ Examples:
   beacon-cli send metrics --synthetic --url http://127.0.0.1:8787     # from another terminal
   beacon-cli capture --listen 0.0.0.0:8787 --tls-cert cert.pem --tls-key key.pem
   beacon-cli capture --forward https://beacon.langchain.com --rotate 100MiB   # a recording relay
-  beacon-cli capture --max-requests 6 --out - | jq -c '{endpoint, status}'"
+  beacon-cli capture --max-requests 6 --out - | jq -c '{endpoint, status}'
+  beacon-cli audit capture.jsonl -f langsmith_config.yaml             # then compare"
     )]
     Capture(CaptureArgs),
+
+    /// Summarise a capture ledger, and compare what arrived with what your values allow
+    #[command(
+        long_about = "\
+Summarise a capture ledger, and compare what arrived with what your values allow.
+
+Per endpoint: requests, bytes, first and last seen, fields beyond the documented ones, findings
+by severity and privacy findings; requests to other paths are listed too. With values (-f,
+--set) or rendered manifests (--manifests), every endpoint that arrived although the
+configuration turns it off is drift, named with the key, file and line that turn it off; drift
+exits 3. The ledger is read as a stream: memory does not grow with its size.",
+        after_help = "\
+Examples:
+  beacon-cli audit capture.jsonl
+  beacon-cli audit capture*.jsonl -f langsmith_config.yaml        # exit 3 on drift
+  kubectl get deploy,sts,cm -n langsmith -o yaml | beacon-cli audit capture.jsonl --manifests -
+  beacon-cli audit capture.jsonl -o json | jq '.drift[].message'"
+    )]
+    Audit(AuditArgs),
 
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(after_help = "\
@@ -311,6 +332,8 @@ pub enum ManPage {
     Validate,
     /// beacon-cli-capture(1)
     Capture,
+    /// beacon-cli-audit(1)
+    Audit,
     /// beacon-cli-completions(1)
     Completions,
     /// beacon-cli-man(1)
@@ -328,6 +351,7 @@ impl Command {
             Self::Send(args) => args.common.ui,
             Self::Validate(args) => args.common.ui,
             Self::Capture(args) => args.ui,
+            Self::Audit(args) => args.common.ui,
             Self::Completions { .. } | Self::Man { .. } => UiArgs::default(),
         }
     }
@@ -340,6 +364,7 @@ impl Command {
             Self::DryRun(args) => Some(&args.values),
             Self::Send(args) => Some(&args.common.values),
             Self::Validate(args) => Some(&args.common.values),
+            Self::Audit(args) => Some(&args.common.values),
             Self::Capture(_) | Self::Completions { .. } | Self::Man { .. } => None,
         }
     }
@@ -730,6 +755,23 @@ pub struct CaptureArgs {
     /// Colour and verbosity.
     #[command(flatten)]
     pub ui: UiArgs,
+}
+
+/// `audit` options.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Capture ledgers (JSON lines), in any order; `-` reads standard input
+    #[arg(value_name = "LEDGER", required = true)]
+    pub ledgers: Vec<PathBuf>,
+
+    /// Compare with rendered manifests instead of values: `helm template` output or
+    /// `kubectl get deploy,sts,cm -o yaml` (repeatable, `-` reads standard input)
+    #[arg(long, value_name = "FILE")]
+    pub manifests: Vec<PathBuf>,
+
+    /// Values (what to compare with), output format, colour and verbosity.
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[cfg(test)]
