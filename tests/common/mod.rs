@@ -2,6 +2,7 @@
 //! contract of `show-config --output json` as typed structs.
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod proxy;
 pub mod server;
 
@@ -78,6 +79,15 @@ fn scrub(cmd: &mut Command) {
         "SSL_CERT_FILE",
     ] {
         cmd.env_remove(var);
+    }
+}
+
+/// The same for a process a test starts and talks to while it runs: nothing of
+/// the developer's environment but `PATH`.
+pub fn scrub_std(cmd: &mut std::process::Command) {
+    cmd.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
     }
 }
 
