@@ -313,9 +313,17 @@ impl Settings {
     /// Resolves what `ask` asks for from the flags, the environment and the values.
     pub fn resolve(ask: &Ask<'_>, values: ValuesFlags<'_>, env: &Environment) -> Result<Self> {
         if let Some(other) = ask.stdin {
-            if values.files.iter().any(|f| f.as_os_str() == "-") {
+            let dash = |list: &[PathBuf]| list.iter().any(|f| f.as_os_str() == "-");
+            let named = if dash(values.files) {
+                Some("-f -")
+            } else if dash(values.manifests) {
+                Some("--manifests -")
+            } else {
+                None
+            };
+            if let Some(named) = named {
                 return Err(Failure::input(format!(
-                    "standard input is named twice: by `-f -` and by `{other}`"
+                    "standard input is named twice: by `{named}` and by `{other}`"
                 ))
                 .hint("standard input can be read only once; save one of them to a file")
                 .into());
