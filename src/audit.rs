@@ -683,10 +683,11 @@ fn requests(n: u64, id: EndpointId) -> String {
 
 /// What decided something, and where: `` `config.telemetry.metrics: false`, prod.yaml:12 ``.
 pub fn place(decided: &DecidedBy) -> String {
-    match (&decided.file, decided.line) {
-        (Some(file), Some(line)) => format!("{}, {file}:{line}", decided.reason),
-        (Some(file), None) => format!("{}, {file}", decided.reason),
-        (None, _) => format!("{}, chart default", decided.reason),
+    match (&decided.file, decided.line, &decided.key) {
+        (Some(file), Some(line), _) => format!("{}, {file}:{line}", decided.reason),
+        (Some(file), None, _) => format!("{}, {file}", decided.reason),
+        (None, _, Some(_)) => format!("{}, chart default", decided.reason),
+        (None, _, None) => decided.reason.clone(),
     }
 }
 
