@@ -240,7 +240,7 @@ Examples:
     )]
     Validate(ValidateArgs),
 
-    /// Run a local Beacon that records every request it receives: decoded, checked, redacted
+    /// Run a local Beacon that records every request: decoded, checked, redacted
     #[command(
         long_about = "\
 Run a local Beacon that records every request it receives: decoded, checked and redacted.

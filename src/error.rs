@@ -71,7 +71,7 @@ pub const EXIT_CODES: [(Exit, &str); 9] = [
     ),
     (
         Exit::Findings,
-        "findings: show-config errors (warnings with --strict), validate errors, a 2xx not taken, audit drift",
+        "findings: show-config errors (warnings with --strict), validate errors, a 2xx not taken, drift",
     ),
     (Exit::Http4xx, "HTTP 4xx from the server"),
     (Exit::Http5xx, "HTTP 5xx from the server, after retries"),

@@ -93,7 +93,10 @@ pub fn run(args: &CaptureArgs, settings: &Settings, context: Context<'_>) -> Res
         license: resolved(&settings.license, "license")?.key.clone(),
         redactor: out.redactor(),
     };
-    let relay = config.forward.as_ref().map(|f| f.base.to_string());
+    let relay = config
+        .forward
+        .as_ref()
+        .map(|f| f.base.as_str().trim_end_matches('/').to_string());
     let mut server = capture::start(config)?;
     // The ledger is opened once the address is taken: a capture that cannot
     // listen leaves no file behind.
