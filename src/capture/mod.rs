@@ -1,39 +1,43 @@
 //! `capture`: a local Beacon that records every request it receives.
 //!
-//! [`start`] binds the address, then serves on a tokio runtime of its own: each
+//! [`bind`] takes the address; [`start`] serves on the runtime it made: each
 //! connection is served by hyper (with a header timeout, and TLS when asked), each
-//! request by one axum handler that finds the endpoint under any base
-//! path (`endpoints::by_path`), reads the body within `--max-body` and
-//! `--read-timeout`, decodes it with `decode`, checks it with `validate`, relays
-//! it with `transport` when `--forward` is given, and answers as Beacon documents
-//! ([`answer`]). Before it answers, it hands the redacted [`record`] line to the
-//! command's loop and waits until that line is written: an answered request is
-//! always in the ledger. The command takes each [`Recorded`] with
-//! [`Capture::next_record`], writes it ([`ledger`]) and acknowledges it.
+//! request by one axum handler that finds the endpoint under any base path
+//! (`endpoints::by_path`), reads the body within `--max-body` and `--read-timeout`,
+//! decodes it with `decode`, checks it with `validate`, relays it with `transport`
+//! when `--forward` is given, and answers as Beacon documents ([`answer`]). Before
+//! it answers, the handler appends its redacted [`record`] line to the [`ledger`],
+//! under a lock that makes it the one writer for that one write: an answered
+//! request is always in the ledger, and lines never interleave. It writes on the
+//! thread it runs on, so a request costs no hand-over to another thread.
 //!
 //! A stop (SIGINT or SIGTERM, `--max-requests`, `--duration`) closes the listener;
-//! the requests in flight are finished and answered, idle connections closed, and
-//! then [`Capture::next_record`] returns `None`. A second signal stops without waiting.
-//! Nothing here prints.
+//! the requests in flight are finished and answered, idle connections closed.
+//! [`Capture::next_brief`] hands the command each request in brief for a live
+//! line (when it asks for them), and `None` once everything in flight is done;
+//! [`Capture::finish`] gives back the ledger and the totals. A second signal
+//! stops without waiting. Nothing here prints.
 
 pub mod answer;
 mod handle;
 pub mod ledger;
 pub mod record;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 use url::Url;
 
 use crate::endpoints::EndpointId;
 use crate::error::Failure;
 use crate::secrets::{Redactor, Secret};
 use crate::transport::Network;
+use ledger::Ledger;
 pub use record::{Counts, Flag};
 
 /// At most this many connections are served at once; more wait to be accepted.
@@ -47,8 +51,6 @@ pub const GRACE: Duration = Duration::from_secs(10);
 /// How to run a capture.
 #[derive(Debug)]
 pub struct Config {
-    /// Where to listen.
-    pub listen: SocketAddr,
     /// `--tls-cert` and `--tls-key`, as a server configuration.
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// `--forward`.
@@ -66,6 +68,9 @@ pub struct Config {
     /// The output boundary's redactor: the ledger hides what standard output hides,
     /// and the licenses and tokens capture sees become secrets for both.
     pub redactor: Arc<Redactor>,
+    /// Whether to hand each request in brief to [`Capture::next_brief`], for a
+    /// live line.
+    pub live: bool,
 }
 
 /// `--forward`: where to relay, and how to get there.
@@ -86,6 +91,8 @@ pub enum Stop {
     MaxRequests(u64),
     /// `--duration` passed.
     Duration(Duration),
+    /// The ledger is standard output, and it was closed.
+    Closed,
 }
 
 impl std::fmt::Display for Stop {
@@ -94,6 +101,7 @@ impl std::fmt::Display for Stop {
             Stop::Signal(name) => write!(f, "{name} received"),
             Stop::MaxRequests(n) => write!(f, "--max-requests {n} reached"),
             Stop::Duration(d) => write!(f, "--duration {} s passed", d.as_secs_f64()),
+            Stop::Closed => write!(f, "standard output was closed"),
         }
     }
 }
@@ -123,27 +131,82 @@ pub struct Brief {
     pub forwarded: Option<Option<u16>>,
 }
 
-/// A record waiting to be written: the command writes `line`, then calls
-/// [`Recorded::written`], and only then is the request answered.
-#[derive(Debug)]
-pub struct Recorded {
-    /// The record, one line of JSON without its newline, every secret redacted.
-    pub line: String,
-    /// The same request in brief.
-    pub brief: Brief,
-    done: oneshot::Sender<bool>,
+/// What arrived at one endpoint (or at the other paths), for the summary.
+#[derive(Debug, Default, Clone)]
+pub struct Row {
+    /// Requests.
+    pub requests: u64,
+    /// Their bodies' bytes as received.
+    pub bytes: u64,
+    /// Answer status to count.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Findings by severity.
+    pub counts: Counts,
+    /// Privacy findings.
+    pub privacy: u64,
+    /// Requests with a flag.
+    pub flagged: u64,
+    /// The real Beacon's status (none: no answer) to count, with `--forward`.
+    pub forwarded: BTreeMap<Option<u16>, u64>,
 }
 
-impl Recorded {
-    /// Says whether the line was written; a request whose record could not be
-    /// written is answered 503, so its sender tries again.
-    pub fn written(self, ok: bool) {
-        let _ = self.done.send(ok);
+/// Everything a run recorded, in totals.
+#[derive(Debug, Default, Clone)]
+pub struct Totals {
+    /// Per endpoint; `None` for the other paths.
+    pub rows: BTreeMap<Option<EndpointId>, Row>,
+    /// Requests whose record could not be written (answered 503).
+    pub failed: u64,
+    /// Why the first of them could not be.
+    pub first_failure: Option<String>,
+}
+
+impl Totals {
+    fn add(&mut self, brief: &Brief) {
+        let row = self.rows.entry(brief.endpoint).or_default();
+        row.requests += 1;
+        row.bytes += brief.raw_bytes;
+        *row.statuses.entry(brief.status).or_default() += 1;
+        row.counts.add(brief.counts);
+        row.privacy += brief.privacy;
+        row.flagged += u64::from(!brief.flags.is_empty());
+        if let Some(status) = brief.forwarded {
+            *row.forwarded.entry(status).or_default() += 1;
+        }
+    }
+}
+
+/// The ledger and the totals, behind one lock. The ledger is taken out when
+/// the run is over; a request still in flight then finds none (and gets 503).
+#[derive(Debug)]
+struct Book {
+    ledger: Option<Ledger>,
+    totals: Totals,
+}
+
+impl Book {
+    /// Writes a record, and counts it: a request answered 503 because its
+    /// record could not be written is counted as failed, not as arrived.
+    fn write(&mut self, line: &str, brief: &Brief) -> Result<()> {
+        let written = match &mut self.ledger {
+            Some(ledger) => ledger.append(line),
+            None => Err(anyhow::anyhow!("the capture has stopped")),
+        };
+        match &written {
+            Ok(()) => self.totals.add(brief),
+            Err(err) => {
+                self.totals.failed += 1;
+                self.totals
+                    .first_failure
+                    .get_or_insert_with(|| format!("{err:#}"));
+            }
+        }
+        written
     }
 }
 
 enum Event {
-    Record(Recorded),
+    Live(Brief),
     Finished,
 }
 
@@ -171,21 +234,42 @@ impl Stopper {
     }
 }
 
+/// An address taken, not yet served.
+#[derive(Debug)]
+pub struct Bound {
+    /// The address (the port chosen, with port 0).
+    pub addr: SocketAddr,
+    runtime: tokio::runtime::Runtime,
+    listener: tokio::net::TcpListener,
+}
+
 /// A running capture.
 #[derive(Debug)]
 pub struct Capture {
-    /// The address it listens on (the port chosen, with port 0).
+    /// The address it listens on.
     pub addr: SocketAddr,
     runtime: Option<tokio::runtime::Runtime>,
     events: mpsc::Receiver<Event>,
     stopper: Arc<Stopper>,
+    book: Arc<Mutex<Book>>,
     finished: bool,
+}
+
+/// What a run leaves: why it stopped, its totals, and the ledger to close.
+#[derive(Debug)]
+pub struct Finished {
+    /// Why it stopped.
+    pub stop: Option<Stop>,
+    /// What it recorded.
+    pub totals: Totals,
+    /// The ledger, to sync and close.
+    pub ledger: Ledger,
 }
 
 impl std::fmt::Debug for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Event::Record(r) => f.debug_tuple("Record").field(&r.brief).finish(),
+            Event::Live(brief) => f.debug_tuple("Live").field(brief).finish(),
             Event::Finished => f.write_str("Finished"),
         }
     }
@@ -236,14 +320,13 @@ pub fn tls_config(
     Ok(Arc::new(config))
 }
 
-/// Binds the address and starts serving.
-pub fn start(config: Config) -> Result<Capture> {
+/// Takes the address, on a runtime of its own.
+pub fn bind(listen: SocketAddr) -> Result<Bound> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("beacon-capture")
         .build()
         .context("cannot start the capture's runtime")?;
-    let listen = config.listen;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(listen))
         .map_err(|e| {
@@ -261,6 +344,20 @@ pub fn start(config: Config) -> Result<Capture> {
     let addr = listener
         .local_addr()
         .context("cannot read the address listened on")?;
+    Ok(Bound {
+        addr,
+        runtime,
+        listener,
+    })
+}
+
+/// Starts serving on the address taken, writing records to `ledger`.
+pub fn start(bound: Bound, config: Config, ledger: Ledger) -> Result<Capture> {
+    let Bound {
+        addr,
+        runtime,
+        listener,
+    } = bound;
     // The handlers are registered before anyone can know the port: a SIGTERM sent
     // right after the address is shown is a stop, never a kill.
     let signals = runtime.block_on(async {
@@ -293,22 +390,27 @@ pub fn start(config: Config) -> Result<Capture> {
             on_time.stop(Stop::Duration(duration));
         });
     }
+    let book = Arc::new(Mutex::new(Book {
+        ledger: Some(ledger),
+        totals: Totals::default(),
+    }));
     let tls = config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
-    let shared = handle::Shared::new(config, events.clone(), stopper.clone());
+    let shared = handle::Shared::new(config, events.clone(), stopper.clone(), book.clone());
     runtime.spawn(serve(listener, shared, tls, events));
     Ok(Capture {
         addr,
         runtime: Some(runtime),
         events: receiver,
         stopper,
+        book,
         finished: false,
     })
 }
 
 impl Capture {
-    /// The next record to write, waiting for it; `None` once the capture has
-    /// stopped and every request in flight is recorded.
-    pub fn next_record(&mut self) -> Option<Recorded> {
+    /// The next request in brief, waiting for it (only with `live` on); `None`
+    /// once the capture has stopped and every request in flight is recorded.
+    pub fn next_brief(&mut self) -> Option<Brief> {
         loop {
             let event = if self.finished {
                 self.events.try_recv().ok()?
@@ -322,23 +424,31 @@ impl Capture {
                 }
             };
             match event {
-                Event::Record(recorded) => return Some(recorded),
+                Event::Live(brief) => return Some(brief),
                 Event::Finished => self.finished = true,
             }
         }
     }
 
-    /// Stops it: for an error in the command's loop (the ledger cannot be written).
-    pub fn stop(&self, reason: Stop) {
-        self.stopper.stop(reason);
-    }
-
-    /// Shuts the runtime down, and says why the capture stopped.
-    pub fn finish(mut self) -> Option<Stop> {
+    /// Shuts the runtime down, and gives back what the run left.
+    pub fn finish(mut self) -> Result<Finished> {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(Duration::from_secs(1));
         }
-        self.stopper.reason.get().copied()
+        let stop = self.stopper.reason.get().copied();
+        let mut book = self
+            .book
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let ledger = book
+            .ledger
+            .take()
+            .context("internal: the ledger was taken twice")?;
+        Ok(Finished {
+            stop,
+            totals: book.totals.clone(),
+            ledger,
+        })
     }
 }
 

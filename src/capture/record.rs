@@ -400,12 +400,17 @@ impl Record<'_> {
     }
 }
 
-/// A JSON body on one line with its secrets redacted. The text is compacted (a
-/// newline inside JSON is whitespace between tokens, never inside a string) and
+/// A JSON body on one line with its secrets redacted. A body written on several
+/// lines is compacted (a newline in JSON is whitespace between tokens, never
+/// inside a string; one already on one line is kept byte for byte), then
 /// redacted as text; in the rare case where a marker would break the JSON (a
 /// secret that is also a number in it), every string is redacted one by one.
 pub fn json_body(body: &str, redactor: &Redactor) -> String {
-    let compact = compact(body);
+    let compact = if memchr::memchr2(b'\n', b'\r', body.as_bytes()).is_some() {
+        compact(body)
+    } else {
+        Cow::Borrowed(body)
+    };
     let redacted = redactor.redact(&compact);
     match redacted {
         Cow::Borrowed(_) => compact.into_owned(),
@@ -532,7 +537,9 @@ mod tests {
         let license = Secret::new("lic-CANARY-0123456789");
         redactor.protect(&license);
         let out = json_body("{\"license\": \"lic-CANARY-0123456789\"}", &redactor);
-        assert_eq!(out, format!("{{\"license\":\"{}\"}}", license.marker()));
+        assert_eq!(out, format!("{{\"license\": \"{}\"}}", license.marker()));
+        // A body on several lines becomes one.
+        assert_eq!(json_body("{\n  \"a\": 1\n}", &redactor), "{\"a\":1}");
         // A secret that is also a number in the body: strings are redacted one by one.
         let number = Secret::new("1234567890123");
         redactor.protect(&number);

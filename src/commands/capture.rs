@@ -1,9 +1,8 @@
 //! `capture`: run a local Beacon, write its ledger, and say what arrived.
 //!
-//! The server runs on threads of its own (`crate::capture`); this thread is the
-//! ledger's one writer. It takes each record as it comes, writes it, shows a live
-//! line when standard error is a terminal, and only then lets the request be
-//! answered. At the end: a summary table on standard error.
+//! The server runs on threads of its own (`crate::capture`), which write the
+//! ledger; this thread shows a live line per request when standard error is a
+//! terminal, and at the end a summary table on standard error.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -12,9 +11,8 @@ use anyhow::Result;
 
 use super::{Context, resolved};
 use crate::capture::ledger::Ledger;
-use crate::capture::{self, Brief, Config, Counts, Forward, Stop};
+use crate::capture::{self, Brief, Config, Forward, Stop, Totals};
 use crate::cli::CaptureArgs;
-use crate::endpoints::EndpointId;
 use crate::error::{Exit, Failure};
 use crate::input::{self, Named};
 use crate::output::{self, Grid, Output, Tone};
@@ -83,7 +81,6 @@ pub fn run(args: &CaptureArgs, settings: &Settings, context: Context<'_>) -> Res
         ));
     }
     let config = Config {
-        listen: args.listen,
         tls,
         forward,
         max_requests: args.max_requests,
@@ -92,30 +89,25 @@ pub fn run(args: &CaptureArgs, settings: &Settings, context: Context<'_>) -> Res
         read_timeout: args.read_timeout,
         license: resolved(&settings.license, "license")?.key.clone(),
         redactor: out.redactor(),
+        live: out.live(),
     };
     let relay = config
         .forward
         .as_ref()
         .map(|f| f.base.as_str().trim_end_matches('/').to_string());
-    let mut server = capture::start(config)?;
+    let bound = capture::bind(args.listen)?;
     // The ledger is opened once the address is taken: a capture that cannot
     // listen leaves no file behind.
-    let (mut ledger, notes) = match Ledger::open(&args.out, args.rotate) {
-        Ok(opened) => opened,
-        Err(err) => {
-            server.stop(Stop::Signal("error"));
-            server.finish();
-            return Err(err);
-        }
-    };
+    let (ledger, notes) = Ledger::open(&args.out, args.rotate)?;
     for note in notes {
         out.note(&note);
     }
+    let addr = bound.addr;
+    let mut server = capture::start(bound, config, ledger)?;
     out.labelled(
         "listening",
         &format!(
-            "{scheme}://{} (the Beacon paths under any base path); ledger `{}`{}",
-            server.addr,
+            "{scheme}://{addr} (the Beacon paths under any base path); ledger `{}`{}",
             args.out.display(),
             relay
                 .map(|r| format!("; relaying to {r}"))
@@ -123,77 +115,36 @@ pub fn run(args: &CaptureArgs, settings: &Settings, context: Context<'_>) -> Res
         ),
     );
     let started = Instant::now();
-    let mut summary = Summary::default();
-    while let Some(recorded) = server.next_record() {
-        let written = ledger.append(&recorded.line);
-        if let Err(err) = &written {
-            summary.failed += 1;
-            if summary.first_failure.is_none() {
-                out.labelled("error", &format!("{err:#}; the request is answered 503"));
-                summary.first_failure = Some(format!("{err:#}"));
-            }
-            if crate::error::is_broken_pipe(err) {
-                server.stop(Stop::Signal("SIGPIPE"));
-            }
-        }
-        out.live_line(&live(&recorded.brief));
-        summary.add(&recorded.brief);
-        recorded.written(written.is_ok());
+    while let Some(brief) = server.next_brief() {
+        out.live_line(&live(&brief));
     }
-    let stop = server.finish();
-    let written = ledger.close()?;
-    out.status(&report(&summary, out, stop, started.elapsed(), &written));
-    if summary.failed > 0 {
+    let finished = server.finish()?;
+    let written = finished.ledger.close()?;
+    let totals = &finished.totals;
+    out.status(&report(
+        totals,
+        out,
+        finished.stop,
+        started.elapsed(),
+        &written,
+    ));
+    if totals.failed > 0 && finished.stop != Some(Stop::Closed) {
         return Err(Failure::new(
             Exit::Failure,
             "not-recorded",
             format!(
                 "{} could not be written to the ledger (answered 503): {}",
                 output::count(
-                    usize::try_from(summary.failed).unwrap_or(usize::MAX),
+                    usize::try_from(totals.failed).unwrap_or(usize::MAX),
                     "request"
                 ),
-                summary.first_failure.unwrap_or_default()
+                totals.first_failure.clone().unwrap_or_default()
             ),
         )
         .hint("check that the ledger's disk has room and the file is writable")
         .into());
     }
     Ok(())
-}
-
-/// What arrived, per endpoint (and for other paths), for the summary.
-#[derive(Debug, Default)]
-struct Summary {
-    rows: BTreeMap<Option<EndpointId>, Row>,
-    failed: u64,
-    first_failure: Option<String>,
-}
-
-#[derive(Debug, Default)]
-struct Row {
-    requests: u64,
-    bytes: u64,
-    statuses: BTreeMap<u16, u64>,
-    counts: Counts,
-    privacy: u64,
-    flagged: u64,
-    forwarded: BTreeMap<Option<u16>, u64>,
-}
-
-impl Summary {
-    fn add(&mut self, brief: &Brief) {
-        let row = self.rows.entry(brief.endpoint).or_default();
-        row.requests += 1;
-        row.bytes += brief.raw_bytes;
-        *row.statuses.entry(brief.status).or_default() += 1;
-        row.counts.add(brief.counts);
-        row.privacy += brief.privacy;
-        row.flagged += u64::from(!brief.flags.is_empty());
-        if let Some(status) = brief.forwarded {
-            *row.forwarded.entry(status).or_default() += 1;
-        }
-    }
 }
 
 /// One request as a line: time, endpoint, size, answer, findings, flags.
@@ -242,7 +193,7 @@ fn live(brief: &Brief) -> String {
 
 /// The table at the end, and how the run ended.
 fn report(
-    summary: &Summary,
+    summary: &Totals,
     out: &Output,
     stop: Option<Stop>,
     elapsed: std::time::Duration,
