@@ -811,4 +811,15 @@ mod tests {
         assert_eq!(listen("[::1]:80").unwrap().to_string(), "[::1]:80");
         assert!(listen("capture:8787").is_err());
     }
+
+    #[test]
+    fn capture_listens_on_loopback_unless_told_otherwise() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["beacon-cli", "capture"]).unwrap();
+        let Command::Capture(args) = cli.command else {
+            panic!("not capture");
+        };
+        assert!(args.listen.ip().is_loopback(), "{}", args.listen);
+        assert_eq!(args.listen.port(), 8787);
+    }
 }

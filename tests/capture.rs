@@ -302,6 +302,134 @@ struct Case {
     flags: &'static [&'static str],
 }
 
+/// The middle part of a JWT, decoded.
+fn jwt_claims(token: &str) -> Value {
+    use base64::Engine;
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "{token}");
+    let decode = |part: &str| -> Value {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .expect("base64url");
+        serde_json::from_slice(&bytes).expect("JSON")
+    };
+    assert_eq!(decode(parts[0])["alg"], "none", "an unsigned token");
+    assert_eq!(parts[2], "", "no signature");
+    decode(parts[1])
+}
+
+#[test]
+fn each_endpoint_is_answered_as_beacon_documents_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = Capture::start(dir.path(), &[]);
+    let json = [("Content-Type", "application/json")];
+    let base = "/any/base";
+
+    let verify = post(
+        capture.addr,
+        &format!("{base}/v1/beacon/verify"),
+        &json,
+        format!("{{\"license\": \"{LICENSE}\"}}").as_bytes(),
+    );
+    assert_eq!(verify.status, 200);
+    let claims = jwt_claims(verify.json()["token"].as_str().expect("a token"));
+    assert_eq!(claims["capture_placeholder"], true, "{claims}");
+    assert_eq!(claims["iss"], "beacon-cli capture", "{claims}");
+    assert_eq!(claims["sub"], "capture-placeholder", "{claims}");
+    assert!(
+        claims["exp"].as_i64().unwrap() > claims["iat"].as_i64().unwrap(),
+        "{claims}"
+    );
+
+    let transaction = |n: u32| {
+        serde_json::json!({
+            "id": format!("af28dfea-5358-463d-a2dc-37df1da7249{n}"),
+            "tenant_id": "3a1c2b6f-4430-4b92-8a5b-79b8b567bbc1",
+            "session_id": "b26ae531-cdb3-42a5-8bcf-05355199fe27",
+            "trace_count": 5,
+            "start_insertion_time": "2025-01-06T10:00:00Z",
+            "end_insertion_time": "2025-01-06T11:00:00Z",
+            "start_interval_time": "2025-01-06T09:00:00Z",
+            "end_interval_time": "2025-01-06T10:00:00Z",
+            "status": "completed",
+            "num_failed_send_attempts": 0,
+            "transaction_type": "type1",
+            "organization_id": "c5b5f53a-4716-4326-8967-d4f7f7799735"
+        })
+    };
+    let ingest = serde_json::json!({
+        "license": LICENSE,
+        "trace_transactions": [transaction(1), transaction(2), transaction(3)],
+    });
+    let inserted = post(
+        capture.addr,
+        &format!("{base}/v1/beacon/ingest-traces"),
+        &json,
+        ingest.to_string().as_bytes(),
+    );
+    assert_eq!(inserted.status, 200);
+    assert_eq!(inserted.json(), serde_json::json!({ "inserted_count": 3 }));
+
+    let snapshot = post(
+        capture.addr,
+        &format!("{base}/v1/beacon/usage-snapshot"),
+        &json,
+        format!(
+            "{{\"license_key\": \"{LICENSE}\", \"from_timestamp\": \"2026-03-25T02:00:00+00:00\", \
+             \"to_timestamp\": \"2026-03-26T02:00:00+00:00\", \"measures\": {{\"users\": 3}}}}"
+        )
+        .as_bytes(),
+    );
+    assert_eq!(snapshot.status, 204);
+    assert!(snapshot.body.is_empty());
+
+    for signal in ["traces", "metrics", "logs"] {
+        let answer = post(
+            capture.addr,
+            &format!("{base}/v1/beacon/v1/{signal}"),
+            &json,
+            b"{}",
+        );
+        assert_eq!(answer.status, 200, "{signal}");
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+        assert_eq!(answer.json(), serde_json::json!({}), "{signal}");
+    }
+
+    let ended = capture.stop();
+    assert_eq!(ended.code, 0, "{}", ended.stderr);
+    let records = records(&dir.path().join("capture.jsonl"));
+    let statuses: Vec<(String, u64)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["endpoint"].as_str().unwrap().to_string(),
+                r["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("verify", 200),
+        ("ingest-traces", 200),
+        ("usage-snapshot", 204),
+        ("traces", 200),
+        ("metrics", 200),
+        ("logs", 200),
+    ];
+    assert_eq!(
+        statuses,
+        expected.map(|(e, s)| (e.to_string(), s)).to_vec(),
+        "{records:?}"
+    );
+    assert!(records.iter().all(|r| r["base_path"] == base));
+    assert_eq!(
+        records[1]["body"]["trace_transactions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
 #[test]
 fn other_paths_methods_and_bad_bodies_are_answered_recorded_and_flagged() {
     let dir = tempfile::tempdir().unwrap();
