@@ -698,6 +698,42 @@ fn out_dash_writes_the_records_to_standard_output() {
 }
 
 #[test]
+fn a_closed_standard_output_stops_the_capture_and_refuses_what_it_cannot_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = Capture::start_closing_stdout_after(dir.path(), &["--out", "-"], 1);
+    assert_eq!(
+        post(capture.addr, "/v1/beacon/v1/traces", &[], b"{}").status,
+        200
+    );
+    // The reader has gone: the next record cannot be written, so the request is
+    // not taken (503, to be sent again) and the capture stops.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // It stops only after such a refusal, so the connection is always taken.
+    let refused = loop {
+        let answer = post(capture.addr, "/v1/beacon/v1/logs", &[], b"{}");
+        if answer.status != 200 {
+            break answer;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the closed pipe was never noticed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(refused.status, 503);
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    let ended = capture.wait(Duration::from_secs(20));
+    assert_eq!(ended.code, 0, "{}", ended.stderr);
+    assert!(
+        ended.stderr.contains("stopped: standard output was closed"),
+        "{}",
+        ended.stderr
+    );
+    let first: Value = serde_json::from_str(ended.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["endpoint"], "traces");
+}
+
+#[test]
 fn rotation_keeps_every_record_in_files_of_their_own() {
     let dir = tempfile::tempdir().unwrap();
     let capture = Capture::start(dir.path(), &["--rotate", "8KiB"]);

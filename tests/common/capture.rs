@@ -41,6 +41,16 @@ impl Capture {
     }
 
     pub fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::spawn(dir, args, env, None)
+    }
+
+    /// Starts it as [`Capture::start`] does, but closes its standard output once
+    /// `lines` lines have been read from it (a reader such as `head -n LINES`).
+    pub fn start_closing_stdout_after(dir: &Path, args: &[&str], lines: usize) -> Self {
+        Self::spawn(dir, args, &[], Some(lines))
+    }
+
+    fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)], close_after: Option<usize>) -> Self {
         let ledger = dir.join("capture.jsonl");
         let mut all: Vec<String> = vec!["capture".into(), "--listen".into(), "127.0.0.1:0".into()];
         if !args.contains(&"--out") {
@@ -92,7 +102,12 @@ impl Capture {
                 if n == 0 {
                     break;
                 }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+                let mut sink = sink.lock().unwrap();
+                sink.extend_from_slice(&buf[..n]);
+                let lines = sink.iter().filter(|&&b| b == b'\n').count();
+                if close_after.is_some_and(|close| lines >= close) {
+                    break; // the pipe is dropped, and so closed
+                }
             }
         });
         let addr = match rx.recv_timeout(Duration::from_secs(30)) {
