@@ -22,7 +22,9 @@ beacon-cli reads the values file you install the LangSmith chart with (langsmith
 and tells you which Beacon endpoints your installation calls, whether each can be turned off,
 and which key in which file decided it (show-config). It prints every payload LangSmith
 documents (payloads), the exact request before anything leaves (dry-run), delivers it through
-your proxy and TLS setup (send), and checks any payload strictly (validate).
+your proxy and TLS setup (send), and checks any payload strictly (validate). As proof, it records
+what an installation really sends, as a local Beacon or a relay (capture), and compares that
+ledger with the values (audit).
 
 Values come from: the -f files in order; else $LANGSMITH_CONFIG; else ./langsmith_config.yaml;
 else the chart's defaults. --set and --set-string apply after every file, as in Helm.";
@@ -36,6 +38,8 @@ Examples:
   beacon-cli payloads traces --synthetic
   beacon-cli dry-run ingest-traces --license-file license.txt
   beacon-cli validate traces body.json
+  beacon-cli capture --out capture.jsonl
+  beacon-cli audit capture.jsonl -f langsmith_config.yaml
 ";
 
 /// beacon-cli: what leaves your network for Beacon, and proof of it.
@@ -242,6 +246,53 @@ Examples:
     )]
     Validate(ValidateArgs),
 
+    /// Run a local Beacon that records every request: decoded, checked, redacted
+    #[command(
+        long_about = "\
+Run a local Beacon that records every request it receives: decoded, checked and redacted.
+
+Point an installation (commonEnv BEACON_ENDPOINT) or any client at it. It serves the six Beacon
+paths under any base path, takes JSON and OTLP protobuf, gzip or not, and answers as Beacon
+documents: verify gets a token whose claims say it is a capture placeholder, ingest-traces its
+inserted_count, usage-snapshot 204, OTLP an empty export response. Other paths get 404. Each
+request becomes one JSON line in the ledger (--out): headers and body with secrets redacted (the
+license as its fingerprint), the body decoded (protobuf as OTLP/JSON), validate's findings, and
+the answer. With --forward, every request is also relayed to a real Beacon through your proxy and
+CA, and its real answer returned and recorded.
+
+It listens on loopback unless --listen names another address, and stops on SIGINT or SIGTERM
+(finishing the requests in flight), after --max-requests or --duration. Then `beacon-cli audit`
+compares the ledger with your values.",
+        after_help = "\
+Examples:
+  beacon-cli capture                                  # 127.0.0.1:8787, ledger in ./capture.jsonl
+  beacon-cli send metrics --synthetic --url http://127.0.0.1:8787     # from another terminal
+  beacon-cli capture --listen 0.0.0.0:8787 --tls-cert cert.pem --tls-key key.pem
+  beacon-cli capture --forward https://beacon.langchain.com --rotate 100MiB   # a recording relay
+  beacon-cli capture --max-requests 6 --out - | jq -c '{endpoint, status}'
+  beacon-cli audit capture.jsonl -f langsmith_config.yaml             # then compare"
+    )]
+    Capture(CaptureArgs),
+
+    /// Summarise a capture ledger, and compare what arrived with what your values allow
+    #[command(
+        long_about = "\
+Summarise a capture ledger, and compare what arrived with what your values allow.
+
+Per endpoint: requests, bytes, first and last seen, fields beyond the documented ones, findings
+by severity and privacy findings; requests to other paths are listed too. With values (-f,
+--set) or rendered manifests (--manifests), every endpoint that arrived although the
+configuration turns it off is drift, named with the key, file and line that turn it off; drift
+exits 3. The ledger is read as a stream: memory does not grow with its size.",
+        after_help = "\
+Examples:
+  beacon-cli audit capture.jsonl
+  beacon-cli audit capture*.jsonl -f langsmith_config.yaml        # exit 3 on drift
+  kubectl get deploy,sts,cm -n langsmith -o yaml | beacon-cli audit capture.jsonl --manifests -
+  beacon-cli audit capture.jsonl -o json | jq '.drift[].message'"
+    )]
+    Audit(AuditArgs),
+
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(after_help = "\
 Examples:
@@ -285,6 +336,10 @@ pub enum ManPage {
     Send,
     /// beacon-cli-validate(1)
     Validate,
+    /// beacon-cli-capture(1)
+    Capture,
+    /// beacon-cli-audit(1)
+    Audit,
     /// beacon-cli-completions(1)
     Completions,
     /// beacon-cli-man(1)
@@ -301,6 +356,8 @@ impl Command {
             Self::DryRun(args) => args.ui,
             Self::Send(args) => args.common.ui,
             Self::Validate(args) => args.common.ui,
+            Self::Capture(args) => args.ui,
+            Self::Audit(args) => args.common.ui,
             Self::Completions { .. } | Self::Man { .. } => UiArgs::default(),
         }
     }
@@ -313,7 +370,8 @@ impl Command {
             Self::DryRun(args) => Some(&args.values),
             Self::Send(args) => Some(&args.common.values),
             Self::Validate(args) => Some(&args.common.values),
-            Self::Completions { .. } | Self::Man { .. } => None,
+            Self::Audit(args) => Some(&args.common.values),
+            Self::Capture(_) | Self::Completions { .. } | Self::Man { .. } => None,
         }
     }
 }
@@ -589,6 +647,156 @@ pub struct ShowConfigArgs {
     pub common: CommonArgs,
 }
 
+/// A size in bytes: `1048576`, `512KiB`, `20MiB`, `1GiB` (also `k`, `M`, `G`, `KB`, `MB`, `GB`,
+/// which are read as powers of 1024 too).
+pub fn size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err("expected a size such as 1048576, 512KiB, 20MiB or 1GiB".to_string()),
+    };
+    let value: u64 = number
+        .parse()
+        .map_err(|_| "expected a size such as 1048576, 512KiB, 20MiB or 1GiB".to_string())?;
+    match value.checked_mul(1 << shift) {
+        Some(0) => Err("expected a size above 0".to_string()),
+        Some(bytes) if bytes <= 1 << 40 => Ok(bytes),
+        _ => Err("expected a size of at most 1TiB".to_string()),
+    }
+}
+
+/// A duration: seconds (`90`, `0.5`), or with a unit (`90s`, `15m`, `2h`, `1d`).
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let trimmed = text.trim();
+    let (number, unit) = match trimmed.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => trimmed.split_at(at),
+        None => (trimmed, "s"),
+    };
+    let scale = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3_600.0,
+        "d" => 86_400.0,
+        _ => return Err("expected a duration such as 90, 90s, 15m, 2h or 1d".to_string()),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| "expected a duration such as 90, 90s, 15m, 2h or 1d".to_string())?;
+    let seconds = value * scale;
+    if !seconds.is_finite() || seconds <= 0.0 || seconds > 366.0 * 86_400.0 {
+        return Err("expected a duration above 0 and at most a year".to_string());
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// `--listen`: `HOST:PORT` with an IP address (`127.0.0.1:8787`, `0.0.0.0:8787`,
+/// `[::1]:8787`), or a port alone, on loopback.
+fn listen(text: &str) -> Result<std::net::SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse().map_err(|_| {
+        "expected an IP address and port such as 127.0.0.1:8787, 0.0.0.0:8787 or [::1]:8787 \
+         (a host name is not taken: name the address to listen on)"
+            .to_string()
+    })
+}
+
+/// `capture` options.
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    /// The address and port to listen on. Loopback unless you name another address
+    /// (`0.0.0.0:8787` for every interface); port 0 picks a free one
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787", value_parser = listen)]
+    pub listen: std::net::SocketAddr,
+
+    /// The ledger: one JSON line per request, appended, created with mode 0600; `-` writes
+    /// the lines to standard output
+    #[arg(long, value_name = "FILE", default_value = "capture.jsonl")]
+    pub out: PathBuf,
+
+    /// Start a new ledger file when this one would pass SIZE (`100MiB`): the full one is
+    /// renamed FILE's stem plus `.1`, `.2`, ... (`capture.1.jsonl`)
+    #[arg(long, value_name = "SIZE", value_parser = size)]
+    pub rotate: Option<u64>,
+
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Relay every request to this Beacon base URL (through the proxy and CA below) and
+    /// answer with its real answer; both are recorded
+    #[arg(long, value_name = "URL")]
+    pub forward: Option<String>,
+
+    /// Stop after this many requests (requests already on their way are still answered)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_requests: Option<u64>,
+
+    /// Stop after this long: seconds, or `90s`, `15m`, `2h`, `1d`
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub duration: Option<Duration>,
+
+    /// The largest body taken, as received and once inflated; larger ones get 413 and are
+    /// recorded without their body
+    #[arg(long, value_name = "SIZE", default_value = "20MiB", value_parser = size)]
+    pub max_body: u64,
+
+    /// Seconds a client may take to send a request's headers, and again its body; slower
+    /// ones get 408 (or are disconnected) and are recorded
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    pub read_timeout: Duration,
+
+    /// Your license key, reported wherever it appears outside a license field (privacy
+    /// findings); else $LANGSMITH_LICENSE_KEY. Licenses that arrive in billing bodies are
+    /// redacted in any case
+    #[arg(long, value_name = "FILE")]
+    pub license_file: Option<PathBuf>,
+
+    /// Keep license keys, tokens and credentials in the ledger as they arrived, instead of
+    /// their redacted fingerprints
+    #[arg(long)]
+    pub reveal_secrets: bool,
+
+    /// How --forward reaches the real Beacon.
+    #[command(flatten, next_help_heading = "Forwarding (with --forward)")]
+    pub network: NetworkArgs,
+
+    /// Colour and verbosity.
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// `audit` options.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Capture ledgers (JSON lines), in any order; `-` reads standard input
+    #[arg(value_name = "LEDGER", required = true)]
+    pub ledgers: Vec<PathBuf>,
+
+    /// Compare with rendered manifests instead of values: `helm template` output or
+    /// `kubectl get deploy,sts,cm -o yaml` (repeatable, `-` reads standard input)
+    #[arg(long, value_name = "FILE")]
+    pub manifests: Vec<PathBuf>,
+
+    /// Values (what to compare with), output format, colour and verbosity.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -608,5 +816,44 @@ mod tests {
         ] {
             assert!(seconds(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn sizes_durations_and_addresses_parse() {
+        assert_eq!(size("20MiB"), Ok(20 << 20));
+        assert_eq!(size("512k"), Ok(512 << 10));
+        assert_eq!(size("1048576"), Ok(1 << 20));
+        assert_eq!(size(" 1 GB "), Ok(1 << 30));
+        for bad in [
+            "",
+            "0",
+            "MiB",
+            "1.5MiB",
+            "-1",
+            "2TiB",
+            "99999999999999999999",
+        ] {
+            assert!(size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(duration("0.5s"), Ok(Duration::from_millis(500)));
+        for bad in ["", "0", "-1", "5w", "nan", "inf"] {
+            assert!(duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(listen("9000").unwrap().to_string(), "127.0.0.1:9000");
+        assert_eq!(listen("[::1]:80").unwrap().to_string(), "[::1]:80");
+        assert!(listen("capture:8787").is_err());
+    }
+
+    #[test]
+    fn capture_listens_on_loopback_unless_told_otherwise() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["beacon-cli", "capture"]).unwrap();
+        let Command::Capture(args) = cli.command else {
+            panic!("not capture");
+        };
+        assert!(args.listen.ip().is_loopback(), "{}", args.listen);
+        assert_eq!(args.listen.port(), 8787);
     }
 }

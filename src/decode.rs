@@ -13,8 +13,12 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::endpoints::{EndpointId, Signal};
-use crate::error::Failure;
+use crate::error::{Exit, Failure};
 use crate::input::size;
+
+/// The code of the failure that says a body passed a cap ([`Limits`]): a
+/// receiver answers it with 413, not 400.
+pub const TOO_LARGE: &str = "too-large";
 
 /// How a body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -150,11 +154,13 @@ fn gunzip(bytes: &[u8], limit: u64, name: &str) -> Result<Vec<u8>> {
                 .hint("check the file; compressed input is detected by its gzip header")
         })?;
     if out.len() as u64 > limit {
-        return Err(
-            Failure::input(format!("`{name}` inflates to more than {}", size(limit)))
-                .hint("the limits are listed in the README")
-                .into(),
-        );
+        return Err(Failure::new(
+            Exit::Usage,
+            TOO_LARGE,
+            format!("`{name}` inflates to more than {}", size(limit)),
+        )
+        .hint("the limits are listed in the README")
+        .into());
     }
     Ok(out)
 }
@@ -173,10 +179,11 @@ fn protobuf_to_json(signal: Signal, bytes: &[u8], limit: u64, name: &str) -> Res
     };
     let written = otlp::request(signal, bytes, &mut out);
     if out.over {
-        return Err(Failure::input(format!(
-            "`{name}` decodes to more than {} of OTLP/JSON",
-            size(limit)
-        ))
+        return Err(Failure::new(
+            Exit::Usage,
+            TOO_LARGE,
+            format!("`{name}` decodes to more than {} of OTLP/JSON", size(limit)),
+        )
         .hint("the limits are listed in the README")
         .into());
     }

@@ -19,7 +19,7 @@ pub enum Exit {
     /// A usage error or invalid input: bad flag, unreadable or malformed file.
     Usage,
     /// Findings: `show-config --strict` saw warnings, `validate` found errors,
-    /// `dry-run --strict` on an endpoint the values turn off.
+    /// `dry-run --strict` on an endpoint the values turn off, `audit` found drift.
     Findings,
     /// The server answered with an HTTP 4xx status.
     Http4xx,
@@ -71,7 +71,7 @@ pub const EXIT_CODES: [(Exit, &str); 9] = [
     ),
     (
         Exit::Findings,
-        "findings: show-config errors (warnings with --strict), validate errors, a 2xx not taken",
+        "findings: show-config errors (warnings with --strict), validate errors, a 2xx not taken, drift",
     ),
     (Exit::Http4xx, "HTTP 4xx from the server"),
     (Exit::Http5xx, "HTTP 5xx from the server, after retries"),

@@ -3,6 +3,8 @@
 //! The binary is a thin shell over these modules; integration tests and benches
 //! use them in-process. `docs/architecture.md` shows how they fit together.
 
+pub mod audit;
+pub mod capture;
 pub mod cli;
 pub mod commands;
 pub mod config;

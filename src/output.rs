@@ -302,7 +302,9 @@ pub struct Output {
     /// Whether a person can answer a question: standard input and standard
     /// error are both terminals.
     interactive: bool,
-    redactor: Redactor,
+    /// Shared with what writes files beside standard output (capture's ledger),
+    /// so a secret learned there is hidden here too, and the other way round.
+    redactor: std::sync::Arc<Redactor>,
     /// Set when standard output was closed early (`| head`): later output is
     /// dropped, and the run ends with the status it would have had.
     stdout_closed: Flag<bool>,
@@ -317,7 +319,7 @@ impl Output {
             err_width: widths.stderr,
             verbosity,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-            redactor: Redactor::new(),
+            redactor: std::sync::Arc::new(Redactor::new()),
             stdout_closed: Flag::new(false),
         }
     }
@@ -375,125 +377,57 @@ impl Output {
     /// then each other cell under its column's name): readable at any width, and
     /// never a word cut in two.
     pub fn grid(&self, grid: &Grid) -> String {
-        let columns = grid.header.len();
-        // The narrowest a column can be: its longest word.
-        let longest_word = |text: &str| {
-            text.split_whitespace()
-                .map(display_width)
-                .max()
-                .unwrap_or(0)
-        };
-        let floors: Vec<usize> = (0..columns)
-            .map(|c| {
-                grid.rows
-                    .iter()
-                    .map(|r| r.get(c).map_or(0, |(t, _)| longest_word(t)))
-                    .chain([longest_word(grid.header[c])])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        // Each column: its floor, a space each side, and one border.
-        let narrowest = floors.iter().sum::<usize>() + 3 * columns + 1;
-        if self.width.is_some_and(|w| w < narrowest) {
-            return self.stacked(grid);
+        Layout {
+            width: self.width,
+            paint: self.paint,
         }
-        let mut table = Table::new();
-        table
-            .load_style(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(grid.header.iter().copied());
-        if self.paint.enabled() {
-            table.enforce_styling();
-        } else {
-            table.force_no_tty();
-        }
-        if let Some(width) = self.width {
-            table.set_width(u16::try_from(width).unwrap_or(u16::MAX));
-        }
-        // A column's width counts its padding, one space each side.
-        table.set_constraints(floors.iter().map(|f| {
-            ColumnConstraint::LowerBoundary(Width::Fixed(u16::try_from(f + 2).unwrap_or(u16::MAX)))
-        }));
-        for row in &grid.rows {
-            table.add_row(row.iter().map(|(text, tone)| self.cell(text, *tone)));
-        }
-        format!("{table}\n")
+        .grid(grid)
     }
 
-    fn cell(&self, text: &str, tone: Tone) -> Cell {
-        let cell = Cell::new(text);
-        match tone {
-            Tone::Plain => cell,
-            Tone::Good => cell.fg(Color::Green),
-            Tone::Warn => cell.fg(Color::Yellow).add_attribute(Attribute::Bold),
-            Tone::Bad => cell.fg(Color::Red).add_attribute(Attribute::Bold),
-            Tone::Bold => cell.add_attribute(Attribute::Bold),
+    /// A grid laid out for standard error (its width when it is a terminal),
+    /// never coloured: for a summary shown beside data on standard output.
+    pub fn grid_for_stderr(&self, grid: &Grid) -> String {
+        Layout {
+            width: self.err_width,
+            paint: Paint { enabled: false },
         }
+        .grid(grid)
     }
 
-    fn stacked(&self, grid: &Grid) -> String {
-        // The first line of each row: the inline cells, each padded to its column.
-        let inline = grid.inline.min(grid.header.len());
-        let pads: Vec<usize> = (0..inline)
-            .map(|c| {
-                grid.rows
-                    .iter()
-                    .map(|r| r.get(c).map_or(0, |(t, _)| display_width(t)))
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let mut out = String::new();
-        for row in &grid.rows {
-            let title: Vec<String> = row
-                .iter()
-                .take(inline)
-                .zip(&pads)
-                .map(|((text, tone), pad)| {
-                    let padding = " ".repeat(pad.saturating_sub(display_width(text)));
-                    format!("{}{padding}", self.toned(text, *tone))
-                })
-                .collect();
-            out.push_str(title.join("  ").trim_end());
-            out.push('\n');
-            if grid.packed {
-                let pairs: Vec<String> = row
-                    .iter()
-                    .enumerate()
-                    .skip(inline)
-                    .map(|(column, (text, tone))| {
-                        format!("{}: {}", grid.header[column], self.toned(text, *tone))
-                    })
-                    .collect();
-                out.push_str(&self.wrap(&pairs.join("  "), "  ", "  "));
-                out.push('\n');
-                continue;
+    /// The redactor itself, for output that leaves through another door: the
+    /// capture ledger is redacted by the same redactor, with the same secrets.
+    pub fn redactor(&self) -> std::sync::Arc<Redactor> {
+        self.redactor.clone()
+    }
+
+    /// Whether live lines are shown: standard error is a terminal, and not `-q`.
+    pub fn live(&self) -> bool {
+        self.verbosity != Verbosity::Quiet && self.err_width.is_some()
+    }
+
+    /// A line on standard error as it happens (capture's line per request), when
+    /// [`Output::live`] says so; cut to the terminal's width, never wrapped.
+    pub fn live_line(&self, text: &str) {
+        if !self.live() {
+            return;
+        }
+        let text = self.redact(text);
+        let width = self.err_width.unwrap_or(usize::MAX);
+        let (mut line, mut used) = (String::new(), 0);
+        for c in text.chars() {
+            used += display_width(c.encode_utf8(&mut [0; 4]));
+            if used > width {
+                break;
             }
-            for (column, (text, tone)) in row.iter().enumerate().skip(inline) {
-                let label = if grid.bare.contains(&column) {
-                    "  ".to_string()
-                } else {
-                    format!("  {}: ", grid.header[column])
-                };
-                let wrapped = self.wrap(text, &label, "      ");
-                let value = wrapped.strip_prefix(label.as_str()).unwrap_or(&wrapped);
-                out.push_str(&label);
-                out.push_str(&self.toned(value, *tone));
-                out.push('\n');
-            }
+            line.push(c);
         }
-        out
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
 
-    fn toned(&self, text: &str, tone: Tone) -> String {
-        let paint = self.paint;
-        match tone {
-            Tone::Plain => text.to_string(),
-            Tone::Good => paint.good(text),
-            Tone::Warn => paint.warn(text),
-            Tone::Bad => paint.bad(text),
-            Tone::Bold => paint.bold(text),
+    /// A block of text for people on standard error (capture's summary), not with `-q`.
+    pub fn status(&self, text: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            self.eprint(text);
         }
     }
 
@@ -626,6 +560,139 @@ impl Output {
     }
 }
 
+/// Where and how a grid is laid out: standard output's width and colour, or
+/// standard error's.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    width: Option<usize>,
+    paint: Paint,
+}
+
+impl Layout {
+    fn grid(&self, grid: &Grid) -> String {
+        let columns = grid.header.len();
+        // The narrowest a column can be: its longest word.
+        let longest_word = |text: &str| {
+            text.split_whitespace()
+                .map(display_width)
+                .max()
+                .unwrap_or(0)
+        };
+        let floors: Vec<usize> = (0..columns)
+            .map(|c| {
+                grid.rows
+                    .iter()
+                    .map(|r| r.get(c).map_or(0, |(t, _)| longest_word(t)))
+                    .chain([longest_word(grid.header[c])])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        // Each column: its floor, a space each side, and one border.
+        let narrowest = floors.iter().sum::<usize>() + 3 * columns + 1;
+        if self.width.is_some_and(|w| w < narrowest) {
+            return self.stacked(grid);
+        }
+        let mut table = Table::new();
+        table
+            .load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(grid.header.iter().copied());
+        if self.paint.enabled() {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        if let Some(width) = self.width {
+            table.set_width(u16::try_from(width).unwrap_or(u16::MAX));
+        }
+        // A column's width counts its padding, one space each side.
+        table.set_constraints(floors.iter().map(|f| {
+            ColumnConstraint::LowerBoundary(Width::Fixed(u16::try_from(f + 2).unwrap_or(u16::MAX)))
+        }));
+        for row in &grid.rows {
+            table.add_row(row.iter().map(|(text, tone)| self.cell(text, *tone)));
+        }
+        format!("{table}\n")
+    }
+
+    fn cell(&self, text: &str, tone: Tone) -> Cell {
+        let cell = Cell::new(text);
+        match tone {
+            Tone::Plain => cell,
+            Tone::Good => cell.fg(Color::Green),
+            Tone::Warn => cell.fg(Color::Yellow).add_attribute(Attribute::Bold),
+            Tone::Bad => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+            Tone::Bold => cell.add_attribute(Attribute::Bold),
+        }
+    }
+
+    fn stacked(&self, grid: &Grid) -> String {
+        // The first line of each row: the inline cells, each padded to its column.
+        let inline = grid.inline.min(grid.header.len());
+        let pads: Vec<usize> = (0..inline)
+            .map(|c| {
+                grid.rows
+                    .iter()
+                    .map(|r| r.get(c).map_or(0, |(t, _)| display_width(t)))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        for row in &grid.rows {
+            let title: Vec<String> = row
+                .iter()
+                .take(inline)
+                .zip(&pads)
+                .map(|((text, tone), pad)| {
+                    let padding = " ".repeat(pad.saturating_sub(display_width(text)));
+                    format!("{}{padding}", self.toned(text, *tone))
+                })
+                .collect();
+            out.push_str(title.join("  ").trim_end());
+            out.push('\n');
+            if grid.packed {
+                let pairs: Vec<String> = row
+                    .iter()
+                    .enumerate()
+                    .skip(inline)
+                    .map(|(column, (text, tone))| {
+                        format!("{}: {}", grid.header[column], self.toned(text, *tone))
+                    })
+                    .collect();
+                out.push_str(&wrap_to(self.width, &pairs.join("  "), "  ", "  "));
+                out.push('\n');
+                continue;
+            }
+            for (column, (text, tone)) in row.iter().enumerate().skip(inline) {
+                let label = if grid.bare.contains(&column) {
+                    "  ".to_string()
+                } else {
+                    format!("  {}: ", grid.header[column])
+                };
+                let wrapped = wrap_to(self.width, text, &label, "      ");
+                let value = wrapped.strip_prefix(label.as_str()).unwrap_or(&wrapped);
+                out.push_str(&label);
+                out.push_str(&self.toned(value, *tone));
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    fn toned(&self, text: &str, tone: Tone) -> String {
+        let paint = self.paint;
+        match tone {
+            Tone::Plain => text.to_string(),
+            Tone::Good => paint.good(text),
+            Tone::Warn => paint.warn(text),
+            Tone::Bad => paint.bad(text),
+            Tone::Bold => paint.bold(text),
+        }
+    }
+}
+
 /// A status line on standard error: drawn at once when its text changes, then
 /// redrawn by a thread of its own every 100 ms (a spinner and the time elapsed)
 /// until dropped, when the line is cleared. See [`Output::progress`].
@@ -755,6 +822,21 @@ pub fn count(n: usize, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
+}
+
+/// A byte count for people, rounded: `812 B`, `2.1 KiB`, `14.0 MiB`, `1.2 GiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// Serialises data for `--output json` (pretty, with a final newline).

@@ -327,9 +327,17 @@ impl Settings {
             out.protect(&secret);
         }
         if let Some(other) = ask.stdin {
-            if values.files.iter().any(|f| f.as_os_str() == "-") {
+            let dash = |list: &[PathBuf]| list.iter().any(|f| f.as_os_str() == "-");
+            let named = if dash(values.files) {
+                Some("-f -")
+            } else if dash(values.manifests) {
+                Some("--manifests -")
+            } else {
+                None
+            };
+            if let Some(named) = named {
                 return Err(Failure::input(format!(
-                    "standard input is named twice: by `-f -` and by `{other}`"
+                    "standard input is named twice: by `{named}` and by `{other}`"
                 ))
                 .hint("standard input can be read only once; save one of them to a file")
                 .into());

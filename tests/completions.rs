@@ -11,12 +11,14 @@ use std::process::Command;
 use common::beacon;
 
 const IDS: [&str; 6] = common::IDS;
-const COMMANDS: [&str; 7] = [
+const COMMANDS: [&str; 9] = [
     "show-config",
     "payloads",
     "dry-run",
     "send",
     "validate",
+    "capture",
+    "audit",
     "completions",
     "man",
 ];

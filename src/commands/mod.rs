@@ -5,6 +5,8 @@
 //! finds it, before a command (or an error) prints anything. Commands never import
 //! each other: what two share lives in a domain module (`request`, `endpoints`, `transport`).
 
+pub mod audit;
+pub mod capture;
 pub mod docs;
 pub mod dry_run;
 pub mod payloads;
@@ -41,6 +43,7 @@ pub fn run(cli: &Cli, env: &Environment, out: &Output) -> Result<()> {
         chart_version: flags.chart_version.as_deref(),
         manifests: match &cli.command {
             Command::ShowConfig(args) => &args.manifests,
+            Command::Audit(args) => &args.manifests,
             _ => &[],
         },
     };
@@ -55,6 +58,8 @@ pub fn run(cli: &Cli, env: &Environment, out: &Output) -> Result<()> {
         Command::DryRun(args) => dry_run::run(args, &settings, context),
         Command::Send(args) => send::run(args, &settings, context),
         Command::Validate(args) => validate::run(args, &settings, context),
+        Command::Capture(args) => capture::run(args, &settings, context),
+        Command::Audit(args) => audit::run(args, &settings, context),
         Command::Completions { shell } => out.print(&docs::completions(*shell)),
         Command::Man { page, dir } => docs::man(*page, dir.as_deref(), out),
     }
@@ -77,6 +82,21 @@ fn ask(command: &Command) -> Ask<'_> {
                 .as_deref()
                 .filter(|f| f.as_os_str() == "-")
                 .map(|_| "validate's FILE `-`"),
+            ..Ask::values(ValuesNeed::Named)
+        },
+        Command::Capture(args) => Ask {
+            license: Some(args.license_file.as_deref()),
+            // Only a relay talks to a Beacon, through the proxy and CA resolved here.
+            beacon: args.forward.as_deref().map(Some),
+            network: args.forward.as_ref().map(|_| &args.network),
+            ..Ask::values(ValuesNeed::None)
+        },
+        Command::Audit(args) => Ask {
+            stdin: args
+                .ledgers
+                .iter()
+                .any(|f| f.as_os_str() == "-")
+                .then_some("audit's LEDGER `-`"),
             ..Ask::values(ValuesNeed::Named)
         },
         Command::Completions { .. } | Command::Man { .. } => Ask::values(ValuesNeed::None),

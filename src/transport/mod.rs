@@ -131,19 +131,48 @@ impl Delivery {
     }
 }
 
+/// A request to put on the wire: `send`'s [`Prepared`] request, or one that
+/// `capture --forward` relays as it arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The full URL.
+    pub url: &'a Url,
+    /// The headers to send; `Host` and `Content-Length` are written from the URL and body.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The body bytes, as they go.
+    pub body: &'a [u8],
+    /// Whether the body may carry a license key (billing and usage bodies, or a
+    /// request whose endpoint is not known): what plain http would expose.
+    pub license: bool,
+}
+
+impl Prepared {
+    /// The request as it goes on the wire; `headers` is where its header pairs are kept.
+    pub fn outgoing<'a>(&'a self, headers: &'a mut Vec<(&'a str, &'a str)>) -> Outgoing<'a> {
+        headers.extend(self.headers.iter().map(|(k, v)| (*k, v.as_str())));
+        Outgoing {
+            method: self.method(),
+            url: &self.url,
+            headers,
+            body: &self.body,
+            license: self.license.is_some() || self.endpoint.spec().class != Class::Operational,
+        }
+    }
+}
+
 /// Checks what must hold before any traffic: plain http only to loopback unless allowed.
-pub fn check_before_sending(prepared: &Prepared, network: &Network) -> Result<()> {
-    if prepared.url.scheme() == "http" && !is_loopback(&prepared.url) && !network.allow_http {
-        let why = if prepared.license.is_some()
-            || prepared.endpoint.spec().class != Class::Operational
-        {
+pub fn check_before_sending(request: &Outgoing<'_>, network: &Network) -> Result<()> {
+    if request.url.scheme() == "http" && !is_loopback(request.url) && !network.allow_http {
+        let why = if request.license {
             "the license key travels in the body"
         } else {
             "the telemetry would cross the network readable, and alterable, by anyone on the path"
         };
         return Err(Failure::input(format!(
             "refusing to send to `{}` over plain http: {why}",
-            prepared.url
+            request.url
         ))
         .hint("use https, or pass --allow-http if this network path is trusted (plain http is always allowed to loopback)")
         .into());
@@ -254,9 +283,24 @@ pub fn deliver(
     network: &Network,
     step: &mut dyn FnMut(Step<'_>),
 ) -> Result<Delivery> {
-    check_before_sending(prepared, network)?;
-    let proxy = proxy_for(&prepared.url, &network.proxy);
-    let client = client(&prepared.url, network, proxy.as_ref())?;
+    let mut headers = Vec::new();
+    send(&prepared.outgoing(&mut headers), network, step)
+}
+
+/// Sends any request as [`deliver`] sends a prepared one: the same checks,
+/// proxy, certificates, timeouts and retries.
+pub fn send(
+    request: &Outgoing<'_>,
+    network: &Network,
+    step: &mut dyn FnMut(Step<'_>),
+) -> Result<Delivery> {
+    check_before_sending(request, network)?;
+    let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
+        Failure::input(format!("`{}` is not an HTTP method", request.method))
+            .hint("the request's method is sent as it arrived")
+    })?;
+    let proxy = proxy_for(request.url, &network.proxy);
+    let client = client(request.url, network, proxy.as_ref())?;
     let start = Instant::now();
     let deadline = start + network.timeout;
     let mut attempts: Vec<Attempt> = Vec::new();
@@ -273,17 +317,17 @@ pub fn deliver(
             attempt: attempts.len() + 1,
             of: network.retries as usize + 1,
         });
-        let mut request = client
-            .request(reqwest::Method::POST, prepared.url.clone())
+        let mut outgoing = client
+            .request(method.clone(), request.url.clone())
             .timeout(remaining)
-            .body(prepared.body.clone());
-        for (name, value) in &prepared.headers {
+            .body(request.body.to_vec());
+        for (name, value) in request.headers {
             // The HTTP library writes Host and Content-Length itself, from the same URL and body.
-            if !matches!(*name, "Host" | "Content-Length") {
-                request = request.header(*name, value);
+            if !name.eq_ignore_ascii_case("host") && !name.eq_ignore_ascii_case("content-length") {
+                outgoing = outgoing.header(*name, *value);
             }
         }
-        let result = request.send().map(|r| read_response(r, &prepared.url));
+        let result = outgoing.send().map(|r| read_response(r, request.url));
         let elapsed_ms = millis(attempt_start.elapsed());
         let last = attempts.len() as u32 >= network.retries;
         // Each arm records the attempt and says how it ends, or how long to wait
@@ -328,7 +372,7 @@ pub fn deliver(
                 let fault = if response.status == 407 {
                     failure::proxy_refused(&response, proxy.as_ref())
                 } else {
-                    failure::undefined_status(&response, &prepared.url)
+                    failure::undefined_status(&response, request.url)
                 };
                 return Ok(finish(
                     attempts,
@@ -363,7 +407,7 @@ pub fn deliver(
                 (Outcome::HttpError, Some(response), None, wait)
             }
             Err(err) => {
-                let failure = failure::explain(&err, &prepared.url, proxy.as_ref());
+                let failure = failure::explain(&err, request.url, proxy.as_ref());
                 attempts.push(Attempt {
                     status: None,
                     error: Some(failure.message.clone()),

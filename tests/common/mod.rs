@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bounded;
+pub mod capture;
 pub mod hostile;
 pub mod leak;
 pub mod proxy;
@@ -96,6 +97,15 @@ fn scrub(cmd: &mut std::process::Command) {
         "SSL_CERT_FILE",
     ] {
         cmd.env_remove(var);
+    }
+}
+
+/// The same for a process a test starts and talks to while it runs: nothing of
+/// the developer's environment but `PATH`.
+pub fn scrub_std(cmd: &mut std::process::Command) {
+    cmd.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
     }
 }
 
