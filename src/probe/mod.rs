@@ -896,7 +896,8 @@ fn proxy_step(
             format!("{via}: {status} {reason_phrase}"),
             None,
         )),
-        407 => {
+        // tinyproxy answers 401 to credentials it refuses: a proxy's 401 means the same.
+        401 | 407 => {
             let scheme = headers
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case("proxy-authenticate"))
@@ -908,13 +909,13 @@ fn proxy_step(
             let (detail, hint) = if creds.is_some() {
                 (
                     format!(
-                        "{via}: 407 Proxy Authentication Required{asks}; it refused the credentials given"
+                        "{via}: {status} {reason_phrase}{asks}; it refused the credentials given"
                     ),
                     "check the user and password in the proxy URL",
                 )
             } else {
                 (
-                    format!("{via}: 407 Proxy Authentication Required{asks}; none were given"),
+                    format!("{via}: {status} {reason_phrase}{asks}; none were given"),
                     "put the credentials in the proxy URL: http://user:password@host:port (in commonEnv for the pods, with --proxy here)",
                 )
             };
@@ -1058,12 +1059,16 @@ fn tls_step(
     let user = seen.user.clone();
     drop(seen);
     let leaf_issuer = chain.first().map(|c| c.issuer.clone()).unwrap_or_default();
-    let suspicious_path = proxy.is_some() || is_langchain(host);
     let public_ca = system.is_ok();
     let by_cacert = user.as_ref().map(Result::is_ok);
+    // LangChain's own hosts carry a public CA's chain: any other is a proxy's.
+    // Through a proxy to another host, a chain neither public nor of the
+    // bundle given is the proxy's too; one of the bundle's is the server's own
+    // private CA, as far as a client can tell.
+    let unknown = system.as_ref().err().is_some_and(tls::unknown_issuer);
     let intercepted = !public_ca
-        && suspicious_path
-        && (by_cacert == Some(true) || system.as_ref().err().is_some_and(tls::unknown_issuer));
+        && ((is_langchain(host) && (by_cacert == Some(true) || unknown))
+            || (proxy.is_some() && by_cacert != Some(true) && unknown));
     let shown_chain = chain
         .iter()
         .map(|c| {
@@ -1145,8 +1150,8 @@ fn tls_step(
             .and_then(|u| u.as_ref().err())
             .unwrap_or(system.as_ref().expect_err("not public")),
     );
-    let (detail, hint) = if system.as_ref().err().is_some_and(tls::unknown_issuer) {
-        let who = if suspicious_path {
+    let (detail, hint) = if unknown {
+        let who = if intercepted {
             format!(
                 "{interceptor} intercepts TLS (an intercepting proxy): it signs with its own CA"
             )

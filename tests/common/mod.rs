@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 pub mod bounded;
+pub mod dns;
 pub mod hostile;
 pub mod leak;
+pub mod mitm;
 pub mod proxy;
 pub mod server;
 
