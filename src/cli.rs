@@ -268,7 +268,7 @@ a DNS, connect, proxy or TLS failure, 7 when --timeout runs out.",
         after_help = "\
 Examples:
   beacon-cli doctor                                         # the default Beacon, this machine's DNS
-  beacon-cli doctor -f langsmith_config.yaml                # the URL and proxy your values give the pods
+  beacon-cli doctor -f langsmith_config.yaml                # the pods' URL and proxy
   beacon-cli doctor --proxy http://proxy.corp:3128 --cacert corp-ca.pem
   beacon-cli doctor --dns-server 10.96.0.10                 # ask the cluster's DNS
   beacon-cli doctor --resolve beacon.langchain.com:34.8.121.39   # as curl --resolve
@@ -317,10 +317,10 @@ pub enum ManPage {
     DryRun,
     /// beacon-cli-send(1)
     Send,
-    /// beacon-cli-doctor(1)
-    Doctor,
     /// beacon-cli-validate(1)
     Validate,
+    /// beacon-cli-doctor(1)
+    Doctor,
     /// beacon-cli-completions(1)
     Completions,
     /// beacon-cli-man(1)
