@@ -808,7 +808,7 @@ fn proxy_step(
         return Ok((
             conn,
             Status::Ok,
-            format!("direct connection (proxy {reason})"),
+            format!("direct: {}", reason.trim_start_matches("none: ")),
             None,
         ));
     };
