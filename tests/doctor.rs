@@ -575,3 +575,64 @@ fn the_values_give_the_url_and_the_pods_proxy() {
     );
     assert_eq!(proxy.seen(), ["CONNECT beacon.example.test:443 HTTP/1.1"]);
 }
+
+#[test]
+fn plain_http_goes_through_the_proxy_forwarded_and_socks_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(answering());
+    let proxy = Tinyproxy::start(None);
+    let (out, report) = doctor(
+        dir.path(),
+        &["--url", &server.url(), "--proxy", &proxy.url()],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let step = report.step("proxy");
+    assert!(
+        step.detail.contains("forwarded, without CONNECT"),
+        "{}",
+        step.detail
+    );
+    assert_eq!(report.targets[0].http_status, Some(405));
+    assert_eq!(server.requests()[0].path, "/v1/beacon/verify");
+
+    let socks = format!("socks5://127.0.0.1:{}", proxy.port);
+    let (out, report) = doctor(dir.path(), &["--url", &server.url(), "--proxy", &socks]);
+    assert_eq!(out.code, 6);
+    report.step("proxy").assert_failed("proxy");
+}
+
+#[test]
+fn with_the_engine_on_its_url_is_checked_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let beacon_server = TestServer::start(answering());
+    let engine = TestServer::start(|_, _| Reply::status(404));
+    let values = dir.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        format!(
+            "engine:\n  enabled: true\n  intelligenceBaseUrl: {}/intelligence\n",
+            engine.url()
+        ),
+    )
+    .unwrap();
+    let (out, report) = doctor(
+        dir.path(),
+        &[
+            "--url",
+            &beacon_server.url(),
+            "-f",
+            values.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let roles: Vec<&str> = report.targets.iter().map(|t| t.role.as_str()).collect();
+    assert_eq!(roles, ["beacon", "engine"]);
+    assert_eq!(report.targets[1].http_status, Some(404));
+    assert!(
+        report
+            .steps
+            .iter()
+            .any(|s| s.target == "engine" && s.name == "http")
+    );
+    assert_eq!(engine.requests()[0].path, "/intelligence");
+}

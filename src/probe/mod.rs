@@ -814,6 +814,18 @@ fn proxy_step(
     };
     let shown = proxy.shown();
     let (proxy_host, _) = proxy_address(proxy);
+    // As send refuses it: a socks5:// proxy (or any other) is not spoken here.
+    if let Some((scheme, _)) = proxy.url().split_once("://") {
+        if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+            return Err(Trouble::new(
+                FaultKind::Proxy,
+                format!(
+                    "the proxy {shown} (from {reason}) is a `{scheme}` proxy, which beacon-cli does not speak"
+                ),
+                Some("give an http:// or https:// proxy"),
+            ));
+        }
+    }
     if proxy.url().to_ascii_lowercase().starts_with("https://") {
         let name = proxy_host.clone().unwrap_or_default();
         let left = run.left("the TLS handshake with the proxy")?;
