@@ -636,3 +636,20 @@ fn with_the_engine_on_its_url_is_checked_too() {
     );
     assert_eq!(engine.requests()[0].path, "/intelligence");
 }
+
+#[test]
+fn an_ipv6_address_in_the_url_is_an_address_not_a_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::proxy::free_port();
+    let url = format!("http://[::1]:{port}");
+    let (out, report) = doctor(dir.path(), &["--url", &url]);
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    let target = &report.targets[0];
+    assert_eq!(target.aaaa, ["::1".parse::<IpAddr>().unwrap()]);
+    assert!(
+        target.resolver.contains("nothing to resolve"),
+        "{}",
+        target.resolver
+    );
+    assert_eq!(report.step("connect").status, "fail");
+}

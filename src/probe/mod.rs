@@ -339,7 +339,14 @@ fn timeout(network: &Network, doing: &str) -> Trouble {
 /// Runs every step for one destination, stopping at the first that fails.
 pub fn run(plan: &Plan<'_>) -> (Vec<Step>, Target) {
     let proxy = proxy_for(plan.url, &plan.network.proxy);
-    let host = plan.url.host_str().unwrap_or_default().to_string();
+    // An IPv6 address without its URL brackets: what DNS, SNI and CONNECT take.
+    let host = plan
+        .url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let port = plan.url.port_or_known_default().unwrap_or(443);
     let (connect_host, connect_port) = match &proxy {
         Some(p) => proxy_address(p),
