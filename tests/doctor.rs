@@ -653,3 +653,42 @@ fn an_ipv6_address_in_the_url_is_an_address_not_a_name() {
     );
     assert_eq!(report.step("connect").status, "fail");
 }
+
+#[test]
+fn the_environment_proxy_beats_the_values_as_the_beacon_url_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pods, here) = (Doorman::start(), Doorman::start());
+    let values = dir.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        format!(
+            "commonEnv:\n  - name: HTTPS_PROXY\n    value: {}\n",
+            pods.url()
+        ),
+    )
+    .unwrap();
+    let args = ["-f", values.to_str().unwrap()];
+    let (out, report) = doctor_env(dir.path(), &args, &[("https_proxy", &here.url())]);
+    assert_eq!(out.code, 6);
+    assert!(pods.seen().is_empty());
+    assert_eq!(here.seen(), ["CONNECT beacon.langchain.com:443 HTTP/1.1"]);
+    assert_eq!(
+        report.targets[0].proxy_from,
+        "`https_proxy` in the environment"
+    );
+    // --no-proxy beats both: the pods' proxy is not used either.
+    let (_, report) = doctor(
+        dir.path(),
+        &[
+            "-f",
+            values.to_str().unwrap(),
+            "--no-proxy",
+            "--resolve",
+            "beacon.langchain.com:127.0.0.1",
+            "--connect-timeout",
+            "1",
+        ],
+    );
+    assert_eq!(report.targets[0].proxy, None);
+    assert!(pods.seen().is_empty());
+}

@@ -55,9 +55,12 @@ pub struct Recorder {
 impl Recorder {
     /// A recorder checking against the system's roots, and the user's bundle when given.
     pub fn new(user: Option<Vec<CertificateDer<'static>>>) -> Result<Arc<Self>, Error> {
+        let roots = pinned::system_roots();
         Ok(Arc::new(Self {
-            system: pinned::system_verifier()?,
-            user: user.map(pinned::verifier).transpose()?,
+            system: pinned::roots_verifier(roots.clone())?,
+            user: user
+                .map(|user| pinned::verifier_over(roots, user))
+                .transpose()?,
             seen: Mutex::new(Seen::default()),
         }))
     }

@@ -36,10 +36,10 @@ pub fn system_roots() -> RootCertStore {
     roots
 }
 
-/// A verifier of the system's roots alone.
-pub fn system_verifier() -> Result<Arc<WebPkiServerVerifier>, Error> {
+/// A verifier of these roots alone (the system's: what "a public CA" means).
+pub fn roots_verifier(roots: RootCertStore) -> Result<Arc<WebPkiServerVerifier>, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    WebPkiServerVerifier::builder_with_provider(Arc::new(system_roots()), provider)
+    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
         .build()
         .map_err(|e| Error::General(e.to_string()))
 }
@@ -48,8 +48,16 @@ pub fn system_verifier() -> Result<Arc<WebPkiServerVerifier>, Error> {
 /// user's certificates, and a server certificate that is exactly one of the
 /// user's accepted as pinned.
 pub fn verifier(user: Vec<CertificateDer<'static>>) -> Result<Arc<dyn ServerCertVerifier>, Error> {
+    verifier_over(system_roots(), user)
+}
+
+/// [`verifier`] over roots already loaded (loading the system's takes tens of
+/// milliseconds, which `doctor`'s TLS step would pay twice).
+pub fn verifier_over(
+    mut roots: RootCertStore,
+    user: Vec<CertificateDer<'static>>,
+) -> Result<Arc<dyn ServerCertVerifier>, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = system_roots();
     roots.add_parsable_certificates(user.iter().cloned());
     let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
         .build()
