@@ -246,6 +246,13 @@ fn without_its_ca_the_tls_step_fails_with_exit_6_and_names_the_issuer() {
         server.requests().is_empty(),
         "nothing is sent on an untrusted connection"
     );
+    // --insecure reports the same chain as a warning and goes on to the HTTP step.
+    let (out, report) = doctor(dir.path(), &["--url", &server.https_url(), "-k"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(report.step("tls").status, "warn");
+    assert!(report.step("tls").detail.contains("--insecure"));
+    assert_eq!(report.targets[0].http_status, Some(405));
+    assert!(out.stderr.contains("warning: --insecure"), "{}", out.stderr);
 }
 
 #[test]
