@@ -293,6 +293,40 @@ Examples:
     )]
     Audit(AuditArgs),
 
+    /// Check the network path to Beacon step by step, and say which step fails
+    #[command(
+        long_about = "\
+Check the network path to Beacon step by step, and say which step fails.
+
+The Beacon URL, the proxy and the CA bundle come from the same resolution as `send`: --url, else
+$BEACON_URL, else commonEnv BEACON_ENDPOINT in the values, else https://beacon.langchain.com; the
+proxy from --proxy, else the environment as curl reads it, else the values' commonEnv (the pods'
+proxy). With engine.enabled, the Engine's URL is checked too. Each step is timed and marked OK,
+WARN or FAIL, with what to change when it fails:
+
+  resolve     the host's A and AAAA records (the proxy's host, through a proxy)
+  egress-ips  a LangChain host's addresses against LangChain's published static egress list
+  connect     a TCP connection to each address
+  proxy       which variable chose the proxy (or NO_PROXY's match), its CONNECT, a 407 and
+              the scheme it asks for
+  tls         version, SNI, the chain's subjects, issuers and expiry; a chain no public CA
+              signed on the way to LangChain or through a proxy is an intercepting proxy
+  http        a GET of the verify endpoint without body or license: any HTTP answer proves
+              the path
+
+The steps after a FAIL are not run. Exit 0 when no step fails (WARN does not fail the run), 6 on
+a DNS, connect, proxy or TLS failure, 7 when --timeout runs out.",
+        after_help = "\
+Examples:
+  beacon-cli doctor                                         # the default Beacon, this machine's DNS
+  beacon-cli doctor -f langsmith_config.yaml                # the pods' URL and proxy
+  beacon-cli doctor --proxy http://proxy.corp:3128 --cacert corp-ca.pem
+  beacon-cli doctor --dns-server 10.96.0.10                 # ask the cluster's DNS
+  beacon-cli doctor --resolve beacon.langchain.com:34.8.121.39   # as curl --resolve
+  beacon-cli doctor -o json | jq '.steps[] | select(.status != \"ok\")'"
+    )]
+    Doctor(DoctorArgs),
+
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(after_help = "\
 Examples:
@@ -340,6 +374,8 @@ pub enum ManPage {
     Capture,
     /// beacon-cli-audit(1)
     Audit,
+    /// beacon-cli-doctor(1)
+    Doctor,
     /// beacon-cli-completions(1)
     Completions,
     /// beacon-cli-man(1)
@@ -355,6 +391,7 @@ impl Command {
             Self::Payloads(args) => args.common.ui,
             Self::DryRun(args) => args.ui,
             Self::Send(args) => args.common.ui,
+            Self::Doctor(args) => args.common.ui,
             Self::Validate(args) => args.common.ui,
             Self::Capture(args) => args.ui,
             Self::Audit(args) => args.common.ui,
@@ -369,6 +406,7 @@ impl Command {
             Self::Payloads(args) => Some(&args.common.values),
             Self::DryRun(args) => Some(&args.values),
             Self::Send(args) => Some(&args.common.values),
+            Self::Doctor(args) => Some(&args.common.values),
             Self::Validate(args) => Some(&args.common.values),
             Self::Audit(args) => Some(&args.common.values),
             Self::Capture(_) | Self::Completions { .. } | Self::Man { .. } => None,
@@ -535,6 +573,22 @@ pub struct SendArgs {
 /// How to reach the server: proxy, certificates, timeouts, retries.
 #[derive(Debug, Args, Clone)]
 pub struct NetworkArgs {
+    /// Proxy, certificates and timeouts.
+    #[command(flatten)]
+    pub reach: ReachArgs,
+
+    /// Retries after a failure the server cannot have processed (connect failure, 429, 502, 503, 504)
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+
+    /// Allow plain http to hosts other than loopback (license keys travel in the body)
+    #[arg(long)]
+    pub allow_http: bool,
+}
+
+/// The path to a server: proxy, certificates, timeouts (`send` and `doctor`).
+#[derive(Debug, Args, Clone)]
+pub struct ReachArgs {
     /// Add the CA certificates in this PEM file to the system's roots (also $SSL_CERT_FILE)
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
@@ -543,7 +597,7 @@ pub struct NetworkArgs {
     #[arg(long, short = 'k')]
     pub insecure: bool,
 
-    /// Use this proxy for the request, `http://[user:password@]host:port`; beats the environment
+    /// Use this proxy, `http://[user:password@]host:port`; beats the environment
     #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
     pub proxy: Option<String>,
 
@@ -555,17 +609,40 @@ pub struct NetworkArgs {
     #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = seconds)]
     pub connect_timeout: Duration,
 
-    /// Seconds for the whole send, retries and their waits included
+    /// Seconds for the whole run (for send: retries and their waits included)
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
     pub timeout: Duration,
+}
 
-    /// Retries after a failure the server cannot have processed (connect failure, 429, 502, 503, 504)
-    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
-    pub retries: u32,
+/// `doctor` options.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Beacon base URL; default $BEACON_URL, else commonEnv BEACON_ENDPOINT, else https://beacon.langchain.com
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 
-    /// Allow plain http to hosts other than loopback (license keys travel in the body)
-    #[arg(long)]
-    pub allow_http: bool,
+    /// Read rendered manifests instead of values (`helm template` output or `kubectl get ... -o
+    /// yaml`; repeatable, `-` reads standard input)
+    #[arg(long, value_name = "FILE")]
+    pub manifests: Vec<PathBuf>,
+
+    /// Proxy, certificates and timeouts.
+    #[command(flatten)]
+    pub reach: ReachArgs,
+
+    /// Answer HOST with ADDRESS instead of asking DNS, as curl's --resolve does (repeatable;
+    /// HOST:PORT:ADDRESS too, several addresses comma-separated)
+    #[arg(long, value_name = "HOST:ADDRESS", value_parser = crate::probe::Pin::parse)]
+    pub resolve: Vec<crate::probe::Pin>,
+
+    /// Ask this DNS server (the cluster's, such as 10.96.0.10; port 53 unless given) for A and
+    /// AAAA records instead of this machine's resolver
+    #[arg(long, value_name = "ADDRESS", value_parser = crate::probe::parse_dns_server)]
+    pub dns_server: Option<std::net::SocketAddr>,
+
+    /// Values, output format, colour and verbosity.
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// What `--deny` turns into failures.

@@ -19,6 +19,7 @@ pub mod manifests;
 
 pub mod output;
 pub mod payload;
+pub mod probe;
 pub mod request;
 pub mod resolve;
 pub mod secrets;

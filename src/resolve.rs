@@ -24,7 +24,7 @@ use crate::error::Failure;
 use crate::input::{self, Named};
 use crate::output::Output;
 use crate::secrets::{self, Secret};
-use crate::transport::{Ca, EnvProxies, Network, ProxyChoice};
+use crate::transport::{Ca, EnvProxies, Network, ProxyChoice, ProxyOrigin};
 
 /// Every environment variable beacon-cli reads.
 pub const VARIABLES: &[&str] = &[
@@ -143,7 +143,10 @@ pub struct Ask<'a> {
     /// The license it uses, with `--license-file` when given.
     pub license: Option<Option<&'a Path>>,
     /// How it reaches the network.
-    pub network: Option<&'a NetworkArgs>,
+    pub network: Option<NetworkArgs>,
+    /// Whether the proxy variables `commonEnv` gives the pods count when neither
+    /// the flags nor the environment name a proxy (`doctor`: the pods' path).
+    pub proxy_from_values: bool,
     /// Another flag of this run that reads standard input (`--payload -`), so
     /// `-f -` cannot read it too.
     pub stdin: Option<&'static str>,
@@ -157,6 +160,7 @@ impl Ask<'_> {
             beacon: None,
             license: None,
             network: None,
+            proxy_from_values: false,
             stdin: None,
         }
     }
@@ -301,6 +305,9 @@ impl Settings {
             let proxy = match &network.proxy {
                 ProxyChoice::Flag(_) => "--proxy".to_string(),
                 ProxyChoice::Off => "none (--no-proxy)".to_string(),
+                ProxyChoice::Env(env) if env.origin == ProxyOrigin::CommonEnv => {
+                    "from the values' commonEnv (the pods' proxy), as curl reads it".to_string()
+                }
                 ProxyChoice::Env(_) => "from the environment, as curl reads it".to_string(),
             };
             lines.push(("proxy", proxy));
@@ -361,7 +368,17 @@ impl Settings {
                 .map(|flag| beacon(flag, env, report))
                 .transpose()?,
             license,
-            network: ask.network.map(|flags| network(flags, env)).transpose()?,
+            network: ask
+                .network
+                .as_ref()
+                .map(|flags| {
+                    network(
+                        flags,
+                        env,
+                        ask.proxy_from_values.then_some(report).flatten(),
+                    )
+                })
+                .transpose()?,
             loaded,
         })
     }
@@ -394,7 +411,7 @@ fn given_secrets(ask: &Ask<'_>, env: &Environment) -> Vec<Secret> {
     .into_iter()
     .filter_map(|name| env.get(name))
     .chain(ask.beacon.flatten())
-    .chain(ask.network.and_then(|n| n.proxy.as_deref()));
+    .chain(ask.network.as_ref().and_then(|n| n.reach.proxy.as_deref()));
     for url in urls {
         out.extend(proxy_secrets(url));
     }
@@ -599,17 +616,25 @@ fn license(file: Option<&Path>, env: &Environment, report: Option<&Report>) -> R
     })
 }
 
-/// Proxy (`--proxy`, `--no-proxy`, else the environment as curl reads it), CA
-/// roots (`--cacert`, else `$SSL_CERT_FILE`), timeouts and retries.
-fn network(flags: &NetworkArgs, env: &Environment) -> Result<Network> {
-    let proxy = if flags.no_proxy {
+/// Proxy (`--proxy`, `--no-proxy`, else the environment as curl reads it, else,
+/// when `values` is given, the proxy variables of its `commonEnv`), CA roots
+/// (`--cacert`, else `$SSL_CERT_FILE`), timeouts and retries.
+fn network(flags: &NetworkArgs, env: &Environment, values: Option<&Report>) -> Result<Network> {
+    let reach = &flags.reach;
+    let proxy = if reach.no_proxy {
         ProxyChoice::Off
-    } else if let Some(proxy) = &flags.proxy {
+    } else if let Some(proxy) = &reach.proxy {
         ProxyChoice::Flag(proxy.clone())
     } else {
-        ProxyChoice::Env(EnvProxies::read(|name| env.get(name).map(str::to_string)))
+        let from_env = EnvProxies::read(|name| env.get(name).map(str::to_string));
+        match values.map(values_proxies) {
+            Some(from_values) if from_env.is_empty() && !from_values.is_empty() => {
+                ProxyChoice::Env(from_values)
+            }
+            _ => ProxyChoice::Env(from_env),
+        }
     };
-    let cacert = match &flags.cacert {
+    let cacert = match &reach.cacert {
         Some(path) => Some((path.clone(), "--cacert")),
         None => env
             .get("SSL_CERT_FILE")
@@ -636,12 +661,29 @@ fn network(flags: &NetworkArgs, env: &Environment) -> Result<Network> {
     Ok(Network {
         proxy,
         ca,
-        insecure: flags.insecure,
-        connect_timeout: flags.connect_timeout,
-        timeout: flags.timeout,
+        insecure: reach.insecure,
+        connect_timeout: reach.connect_timeout,
+        timeout: reach.timeout,
         retries: flags.retries,
         allow_http: flags.allow_http,
     })
+}
+
+/// The proxy variables `commonEnv` gives the pods, read with curl's rules; the
+/// first value of each name counts (the report lists each setting once).
+fn values_proxies(report: &Report) -> EnvProxies {
+    let get = |name: &str| {
+        report
+            .proxy
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.raw.clone())
+            .filter(|v| !v.trim().is_empty())
+    };
+    EnvProxies {
+        origin: ProxyOrigin::CommonEnv,
+        ..EnvProxies::read(get)
+    }
 }
 
 /// Secrets of a proxy or other URL (with or without a scheme, parsed or not):

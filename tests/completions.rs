@@ -11,11 +11,12 @@ use std::process::Command;
 use common::beacon;
 
 const IDS: [&str; 6] = common::IDS;
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     "show-config",
     "payloads",
     "dry-run",
     "send",
+    "doctor",
     "validate",
     "capture",
     "audit",

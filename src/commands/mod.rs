@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod capture;
 pub mod docs;
+pub mod doctor;
 pub mod dry_run;
 pub mod payloads;
 pub mod send;
@@ -16,7 +17,7 @@ pub mod validate;
 
 use anyhow::{Context as _, Result};
 
-use crate::cli::{Cli, Command, RequestArgs, ValuesArgs};
+use crate::cli::{Cli, Command, NetworkArgs, RequestArgs, ValuesArgs};
 use crate::diagnostic::Diagnostic;
 use crate::endpoints::EndpointId;
 use crate::output::Output;
@@ -44,6 +45,7 @@ pub fn run(cli: &Cli, env: &Environment, out: &Output) -> Result<()> {
         manifests: match &cli.command {
             Command::ShowConfig(args) => &args.manifests,
             Command::Audit(args) => &args.manifests,
+            Command::Doctor(args) => &args.manifests,
             _ => &[],
         },
     };
@@ -57,6 +59,7 @@ pub fn run(cli: &Cli, env: &Environment, out: &Output) -> Result<()> {
         Command::Payloads(args) => payloads::run(args, &settings, context),
         Command::DryRun(args) => dry_run::run(args, &settings, context),
         Command::Send(args) => send::run(args, &settings, context),
+        Command::Doctor(args) => doctor::run(args, &settings, context),
         Command::Validate(args) => validate::run(args, &settings, context),
         Command::Capture(args) => capture::run(args, &settings, context),
         Command::Audit(args) => audit::run(args, &settings, context),
@@ -72,8 +75,22 @@ fn ask(command: &Command) -> Ask<'_> {
         Command::Payloads(_) => Ask::values(ValuesNeed::NamedElseDefaults),
         Command::DryRun(args) => request_ask(&args.request),
         Command::Send(args) => Ask {
-            network: Some(&args.network),
+            network: Some(args.network.clone()),
             ..request_ask(&args.request)
+        },
+        Command::Doctor(args) => Ask {
+            values: ValuesNeed::Discover,
+            beacon: Some(args.url.as_deref()),
+            license: None,
+            // No retries: each step is tried once and reported; doctor sends no
+            // license or payload, so plain http is no risk.
+            network: Some(NetworkArgs {
+                reach: args.reach.clone(),
+                retries: 0,
+                allow_http: true,
+            }),
+            proxy_from_values: true,
+            stdin: None,
         },
         Command::Validate(args) => Ask {
             license: Some(args.license_file.as_deref()),
@@ -88,7 +105,7 @@ fn ask(command: &Command) -> Ask<'_> {
             license: Some(args.license_file.as_deref()),
             // Only a relay talks to a Beacon, through the proxy and CA resolved here.
             beacon: args.forward.as_deref().map(Some),
-            network: args.forward.as_ref().map(|_| &args.network),
+            network: args.forward.as_ref().map(|_| args.network.clone()),
             ..Ask::values(ValuesNeed::None)
         },
         Command::Audit(args) => Ask {
@@ -109,6 +126,7 @@ fn request_ask(request: &RequestArgs) -> Ask<'_> {
         beacon: Some(request.url.as_deref()),
         license: Some(request.license_file.as_deref()),
         network: None,
+        proxy_from_values: false,
         stdin: request
             .payload
             .as_deref()

@@ -258,6 +258,7 @@ impl<'a> Analysis<'a> {
             .map(|v| EnvSetting {
                 name: v.name.clone(),
                 value: v.value.text().map(secrets::redact_url_credentials),
+                raw: v.value.text().map(str::to_string),
                 file: self.values.file_of(v.pos).map(str::to_string),
                 line: v.pos.line(),
             })

@@ -188,6 +188,11 @@ pub struct EnvSetting {
     pub file: Option<String>,
     /// The line.
     pub line: Option<u32>,
+    /// The value as written, credentials included: for `doctor`, which goes
+    /// through the pods' proxy. Never serialised; the output boundary knows the
+    /// credentials as secrets.
+    #[serde(skip)]
+    pub raw: Option<String>,
 }
 
 /// The Engine's destination.

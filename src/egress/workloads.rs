@@ -164,6 +164,7 @@ pub fn evaluate(name: String, pod: &PodEnv) -> Workload {
         .map(|(name, def)| EnvSetting {
             name: name.clone(),
             value: def.text().map(crate::secrets::redact_url_credentials),
+            raw: def.text().map(str::to_string),
             file: def.decided.file.clone(),
             line: def.decided.line,
         })

@@ -6,7 +6,7 @@
 //! `proxy` chooses the proxy; `failure` explains a failed attempt as a typed kind.
 
 mod failure;
-mod pinned;
+pub(crate) mod pinned;
 mod proxy;
 
 use std::io::Read;
@@ -20,7 +20,9 @@ use crate::endpoints::Class;
 use crate::error::{Exit, Failure};
 use crate::request::Prepared;
 pub use failure::{Fault, FaultKind};
-pub use proxy::{EnvProxies, ProxyChoice, ProxyUse, is_loopback, no_proxy_matches, proxy_for};
+pub use proxy::{
+    EnvProxies, ProxyChoice, ProxyOrigin, ProxyUse, is_loopback, no_proxy_matches, proxy_for,
+};
 
 /// Response bodies larger than this are cut, and the cut is reported.
 pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;

@@ -19,25 +19,53 @@ use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, Sign
 /// certificates, and a server certificate that is exactly one of the user's.
 pub fn client_config(user: Vec<CertificateDer<'static>>) -> Result<rustls::ClientConfig, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = RootCertStore::empty();
-    // Unparsable system certificates are skipped, as reqwest skips them.
-    let native = rustls_native_certs::load_native_certs();
-    roots.add_parsable_certificates(native.certs);
-    roots.add_parsable_certificates(user.iter().cloned());
-    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .build()
-        .map_err(|e| Error::General(e.to_string()))?;
-    let verifier = Arc::new(Pinned {
-        inner,
-        pinned: user,
-    });
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
+        .with_custom_certificate_verifier(verifier(user)?)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// The system's roots: the public CAs, as the HTTP client trusts them.
+/// Unparsable system certificates are skipped, as reqwest skips them.
+pub fn system_roots() -> RootCertStore {
+    let mut roots = RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    roots
+}
+
+/// A verifier of these roots alone (the system's: what "a public CA" means).
+pub fn roots_verifier(roots: RootCertStore) -> Result<Arc<WebPkiServerVerifier>, Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        .build()
+        .map_err(|e| Error::General(e.to_string()))
+}
+
+/// The verifier `send` uses with a CA bundle: the system's roots and the
+/// user's certificates, and a server certificate that is exactly one of the
+/// user's accepted as pinned.
+pub fn verifier(user: Vec<CertificateDer<'static>>) -> Result<Arc<dyn ServerCertVerifier>, Error> {
+    verifier_over(system_roots(), user)
+}
+
+/// [`verifier`] over roots already loaded (loading the system's takes tens of
+/// milliseconds, which `doctor`'s TLS step would pay twice).
+pub fn verifier_over(
+    mut roots: RootCertStore,
+    user: Vec<CertificateDer<'static>>,
+) -> Result<Arc<dyn ServerCertVerifier>, Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    roots.add_parsable_certificates(user.iter().cloned());
+    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+        .build()
+        .map_err(|e| Error::General(e.to_string()))?;
+    Ok(Arc::new(Pinned {
+        inner,
+        pinned: user,
+    }))
 }
 
 #[derive(Debug)]

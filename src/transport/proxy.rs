@@ -18,9 +18,21 @@ pub enum ProxyChoice {
     Env(EnvProxies),
 }
 
-/// The proxy variables of the environment.
+/// Where proxy variables were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProxyOrigin {
+    /// The process environment.
+    #[default]
+    Environment,
+    /// The values' `commonEnv`: the pods' proxy (`doctor`).
+    CommonEnv,
+}
+
+/// The proxy variables of the environment (or of `commonEnv`).
 #[derive(Debug, Clone, Default)]
 pub struct EnvProxies {
+    /// Where they were read.
+    pub origin: ProxyOrigin,
     /// `https_proxy`, else `HTTPS_PROXY`.
     pub https: Option<(String, &'static str)>,
     /// `http_proxy` (curl ignores upper-case `HTTP_PROXY`).
@@ -44,12 +56,20 @@ impl EnvProxies {
                 .or_else(|| get(upper).map(|v| (v, upper)))
         };
         Self {
+            origin: ProxyOrigin::Environment,
             https: pick("https_proxy", "HTTPS_PROXY"),
             http: get("http_proxy").map(|v| (v, "http_proxy")),
             all: pick("all_proxy", "ALL_PROXY"),
             no_proxy: get("no_proxy").or_else(|| get("NO_PROXY")),
             upper_http_ignored: get("HTTP_PROXY").is_some() && get("http_proxy").is_none(),
         }
+    }
+}
+
+impl EnvProxies {
+    /// True when no variable names a proxy (`NO_PROXY` alone names none).
+    pub fn is_empty(&self) -> bool {
+        self.https.is_none() && self.http.is_none() && self.all.is_none()
     }
 }
 
@@ -63,8 +83,8 @@ pub struct ProxyUse {
 }
 
 impl ProxyUse {
-    /// The proxy URL, credentials included: for the HTTP client only.
-    pub(super) fn url(&self) -> &str {
+    /// The proxy URL, credentials included: for the HTTP clients only.
+    pub(crate) fn url(&self) -> &str {
         &self.url
     }
 
@@ -100,7 +120,10 @@ pub fn proxy_for(url: &Url, choice: &ProxyChoice) -> Option<ProxyUse> {
                 .or(env.all.as_ref())
                 .map(|(proxy, from)| ProxyUse {
                     url: proxy.clone(),
-                    from: (*from).to_string(),
+                    from: match env.origin {
+                        ProxyOrigin::Environment => (*from).to_string(),
+                        ProxyOrigin::CommonEnv => format!("commonEnv {from}"),
+                    },
                 })
         }
     }

@@ -4,8 +4,10 @@
 
 pub mod bounded;
 pub mod capture;
+pub mod dns;
 pub mod hostile;
 pub mod leak;
+pub mod mitm;
 pub mod proxy;
 pub mod server;
 
