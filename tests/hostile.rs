@@ -869,6 +869,10 @@ fn hostile_flags_and_environment() {
     let hash = format!("http://user:pw#CANARY-hash@127.0.0.1:{proxy_port}");
     let slash = format!("http://user:pw/CANARY-slash@127.0.0.1:{proxy_port}");
     let at = format!("http://user:pw@CANARY-at@127.0.0.1:{proxy_port}");
+    // Found by fuzzing (fuzz/fuzz_targets/proxy_redact.rs): a `://` after the
+    // credentials, or inside the password, was taken for the end of a scheme.
+    let late_scheme = format!("user:pw-CANARY-late@127.0.0.1:{proxy_port}/?to=http://x");
+    let scheme_in_pw = format!("user:pw-CANARY-pw://x@127.0.0.1:{proxy_port}");
     let big_license = "lic-".to_string() + &"k".repeat(100_000);
 
     let cases = vec![
@@ -967,6 +971,14 @@ fn hostile_flags_and_environment() {
         case_owned("--proxy: a password with `#`", send(&["--proxy", &hash])).fails(2, "--proxy"),
         case_owned("--proxy: a password with `/`", send(&["--proxy", &slash])).fails(2, "--proxy"),
         case_owned("--proxy: a password with `@`", send(&["--proxy", &at])).fails(6, "407"),
+        case_owned("proxy without a scheme, `://` in its path", send(&[]))
+            .env("http_proxy", &late_scheme)
+            .fails(6, "407"),
+        case_owned(
+            "--proxy without a scheme, `://` in the password",
+            send(&["--proxy", &scheme_in_pw]),
+        )
+        .fails(2, "--proxy"),
         case_owned("$http_proxy: a password with `#`", send(&[]))
             .env("http_proxy", &hash)
             .fails(2, "http_proxy"),
