@@ -132,7 +132,7 @@ impl Bits {
 fn json_escape(text: &str, bits: &mut Bits, mix: bool) -> String {
     let mut out = String::new();
     for c in text.chars() {
-        if mix && bits.next() % 3 == 0 {
+        if mix && bits.next().is_multiple_of(3) {
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 if bits.coin() {
@@ -196,6 +196,19 @@ fn take<'a>(data: &mut &'a [u8]) -> Option<&'a [u8]> {
     let (taken, rest) = rest.split_at(len);
     *data = rest;
     Some(taken)
+}
+
+/// Where to cut a secret: at least four bytes in (the least the redactor hides
+/// of a cut one), on a character boundary; `None` for a secret too short.
+fn cut_point(secret: &str, seed: u8) -> Option<usize> {
+    if secret.len() < 5 {
+        return None;
+    }
+    let mut at = 4 + usize::from(seed) % (secret.len() - 4);
+    while !secret.is_char_boundary(at) {
+        at += 1;
+    }
+    Some(at)
 }
 
 fn redactor(header: u8, data: &[u8]) {
@@ -266,26 +279,17 @@ fn redactor(header: u8, data: &[u8]) {
             (encoded, false)
         }
         7 => {
-            // Cut at a limit: the text ends inside the secret, at least four of
-            // its bytes in.
-            if secret.len() < 5 {
+            // Cut at a limit: the text ends inside the secret.
+            let Some(at) = cut_point(&secret, seed) else {
                 return;
-            }
-            let mut at = 4 + usize::from(seed) % (secret.len() - 4);
-            while !secret.is_char_boundary(at) {
-                at += 1;
-            }
+            };
             (secret[..at].to_string(), true)
         }
         _ => {
             // Cut for a message: the first bytes, then an ellipsis.
-            if secret.len() < 5 {
+            let Some(at) = cut_point(&secret, seed) else {
                 return;
-            }
-            let mut at = 4 + usize::from(seed) % (secret.len() - 4);
-            while !secret.is_char_boundary(at) {
-                at += 1;
-            }
+            };
             (format!("{}…", &secret[..at]), false)
         }
     };
