@@ -112,12 +112,26 @@ pub fn is_secret_key(key: &str) -> bool {
 /// The credentials of a URL or proxy address, `user:password` before the `@`,
 /// with or without a scheme (`http://u:p@host:3128`, `u:p@host:3128`).
 pub fn url_credentials(text: &str) -> Option<&str> {
-    let rest = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let rest = match url_scheme(text) {
+        Some(scheme) => &text[scheme.len() + "://".len()..],
+        None => text,
+    };
     // The host part ends at the first `/`, `?` or `#` after the last `@`: a
     // password may itself hold `/`, `#` or `@` unencoded.
     let at = rest.rfind('@')?;
     let credentials = &rest[..at];
     (!credentials.is_empty()).then_some(credentials)
+}
+
+/// The scheme of `scheme://...`: a letter, then letters, digits, `+`, `-` or `.`
+/// (RFC 3986). A `://` after anything else is no scheme's: in `u:pw://x@host` it
+/// is in the password, in `u:pw@host/?to=http://x` in the path.
+pub fn url_scheme(text: &str) -> Option<&str> {
+    let (scheme, _) = text.split_once("://")?;
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    valid.then_some(scheme)
 }
 
 /// `%XX` escapes decoded (invalid UTF-8 replaced), as an HTTP library decodes
@@ -757,6 +771,10 @@ mod tests {
             ("bob:hunter2@proxy.corp:3128", Some("bob:hunter2")),
             ("http://bob:hu#n/t@r2@proxy:3128", Some("bob:hu#n/t@r2")),
             ("http://proxy.corp:3128", None),
+            // Found by fuzzing: a `://` in the password or the path is no scheme.
+            ("bob:pw://x@proxy:3128", Some("bob:pw://x")),
+            ("bob:hunter2@proxy:3128/?to=http://x", Some("bob:hunter2")),
+            ("HTTP+x.y-z://bob:hunter2@proxy", Some("bob:hunter2")),
         ] {
             assert_eq!(url_credentials(url), creds, "{url}");
         }

@@ -373,6 +373,16 @@ fn hostile_values_files_and_set_flags() {
     );
     let index_bomb = format!("a{}=1", "[10000]".repeat(5000));
     let deep_set = format!("{}=1", vec!["a"; 200].join("."));
+    // Found while checking the README's caps against the code: each key was capped,
+    // their sum was not (2,000 keys of 10,000 items: 20 million nodes from 28 KB).
+    let many_lists = |from: usize, to: usize| {
+        (from..to)
+            .map(|i| format!("k{i}[9999]=1"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let wide_set = many_lists(0, 2000);
+    let (half_set, half_set_string) = (many_lists(0, 6), many_lists(6, 12));
     let long_version = "9".repeat(100_000);
     let long_set = format!("config.note={}", "v".repeat(100_000));
     let fifo_writer = fifo.clone();
@@ -541,6 +551,22 @@ fn hostile_values_files_and_set_flags() {
             ],
         )
         .fails(2, "invalid `--set`"),
+        case(
+            "--set: 10,000 list items in each of 2,000 keys",
+            &["show-config", "--set", &wide_set],
+        )
+        .fails(2, "together would create more than 100000 list items"),
+        case(
+            "--set and --set-string: 60,000 list items each",
+            &[
+                "show-config",
+                "--set",
+                &half_set,
+                "--set-string",
+                &half_set_string,
+            ],
+        )
+        .fails(2, "invalid `--set-string`"),
         case(
             "--set: 200 levels of keys",
             &["show-config", "--set", &deep_set],
@@ -879,6 +905,10 @@ fn hostile_flags_and_environment() {
     let hash = format!("http://user:pw#CANARY-hash@127.0.0.1:{proxy_port}");
     let slash = format!("http://user:pw/CANARY-slash@127.0.0.1:{proxy_port}");
     let at = format!("http://user:pw@CANARY-at@127.0.0.1:{proxy_port}");
+    // Found by fuzzing (fuzz/fuzz_targets/proxy_redact.rs): a `://` after the
+    // credentials, or inside the password, was taken for the end of a scheme.
+    let late_scheme = format!("user:pw-CANARY-late@127.0.0.1:{proxy_port}/?to=http://x");
+    let scheme_in_pw = format!("user:pw-CANARY-pw://x@127.0.0.1:{proxy_port}");
     let big_license = "lic-".to_string() + &"k".repeat(100_000);
 
     let cases = vec![
@@ -977,6 +1007,14 @@ fn hostile_flags_and_environment() {
         case_owned("--proxy: a password with `#`", send(&["--proxy", &hash])).fails(2, "--proxy"),
         case_owned("--proxy: a password with `/`", send(&["--proxy", &slash])).fails(2, "--proxy"),
         case_owned("--proxy: a password with `@`", send(&["--proxy", &at])).fails(6, "407"),
+        case_owned("proxy without a scheme, `://` in its path", send(&[]))
+            .env("http_proxy", &late_scheme)
+            .fails(6, "407"),
+        case_owned(
+            "--proxy without a scheme, `://` in the password",
+            send(&["--proxy", &scheme_in_pw]),
+        )
+        .fails(2, "--proxy"),
         case_owned("$http_proxy: a password with `#`", send(&[]))
             .env("http_proxy", &hash)
             .fails(2, "http_proxy"),

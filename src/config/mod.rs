@@ -165,8 +165,10 @@ impl Values {
             let (name, bytes) = read_file(&path, kind)?;
             values.add_file(name, kind, &bytes)?;
         }
-        values.apply_sets(&options.set, true)?;
-        values.apply_sets(&options.set_string, false)?;
+        // One budget of list items for every --set and --set-string together.
+        let mut created = 0;
+        values.apply_sets(&options.set, true, &mut created)?;
+        values.apply_sets(&options.set_string, false, &mut created)?;
         Ok(values)
     }
 
@@ -216,14 +218,14 @@ impl Values {
         Ok(())
     }
 
-    fn apply_sets(&mut self, exprs: &[String], typed: bool) -> Result<()> {
+    fn apply_sets(&mut self, exprs: &[String], typed: bool, created: &mut usize) -> Result<()> {
         let flag = if typed { "--set" } else { "--set-string" };
         // Helm parses each --set into the merged values in place (strvals.ParseInto),
         // so `--set list[0].x=1` changes the first item of the file's list and keeps
         // the others; it does not replace the list as a later file would.
         for expr in exprs {
             let source = self.sources.len();
-            set::apply(&mut self.root, expr, typed, source).map_err(|msg| {
+            set::apply_counted(&mut self.root, expr, typed, source, created).map_err(|msg| {
                 Failure::input(format!("invalid `{flag}`: {msg}")).hint(format!(
                     "write `{flag} KEY=VALUE`, for example `{flag} config.telemetry.metrics=false`"
                 ))

@@ -9,10 +9,11 @@ use super::yaml::{Entry, Node, Pos, Value};
 
 /// The highest list index `--set` accepts, so `a[99999999]=x` cannot exhaust memory.
 const MAX_INDEX: usize = 10_000;
-/// The most list items one key may create, all its indexes together: each index
-/// is capped, and `a[10000][10000]...` must not multiply them (35 KB of argument
-/// made 2.3 GB).
-const MAX_CREATED_ITEMS: usize = 100_000;
+/// The most list items `--set` may create: by one key, all its indexes together
+/// (each index is capped, and `a[10000][10000]...` must not multiply them: 35 KB
+/// of argument made 2.3 GB), and by every `--set` and `--set-string` of one run
+/// together (`a[10000]=1,b[10000]=1,...` must not add them up either).
+pub const MAX_CREATED_ITEMS: usize = 100_000;
 /// The deepest key `--set` accepts, as the values reader nests at most this deep.
 const MAX_SEGMENTS: usize = 128;
 
@@ -35,6 +36,18 @@ pub fn keys_of(expr: &str) -> String {
 /// Applies one `--set` (typed) or `--set-string` expression to `root`, a mapping.
 /// Errors say what is wrong without quoting any value.
 pub fn apply(root: &mut Node, expr: &str, typed: bool, source: usize) -> Result<(), String> {
+    apply_counted(root, expr, typed, source, &mut 0)
+}
+
+/// [`apply`], counting into `created` the list items the expression's indexes may
+/// create, so that several expressions share one budget of [`MAX_CREATED_ITEMS`].
+pub fn apply_counted(
+    root: &mut Node,
+    expr: &str,
+    typed: bool,
+    source: usize,
+    created: &mut usize,
+) -> Result<(), String> {
     for assignment in split_unescaped(expr, ',') {
         let (key, value) = split_once_unescaped(&assignment, '=');
         let Some(value) = value else {
@@ -47,6 +60,13 @@ pub fn apply(root: &mut Node, expr: &str, typed: bool, source: usize) -> Result<
             return Err(format!("`{shown}{cut}` has no `=VALUE`"));
         };
         let path = parse_key(&key)?;
+        *created = created.saturating_add(created_by(&path));
+        if *created > MAX_CREATED_ITEMS {
+            return Err(format!(
+                "`--set` and `--set-string` together would create more than {MAX_CREATED_ITEMS} list items (at `{}…`)",
+                key.chars().take(40).collect::<String>()
+            ));
+        }
         if value.starts_with('{') && !value.ends_with('}') {
             // Helm's strvals refuses it too: "list must terminate with '}'".
             return Err(format!(
@@ -185,13 +205,7 @@ fn parse_key(key: &str) -> Result<Vec<Segment>, String> {
             key.chars().take(40).collect::<String>()
         ));
     }
-    let created: usize = segments
-        .iter()
-        .map(|s| match s {
-            Segment::Index(i) => i + 1,
-            Segment::Key(_) => 0,
-        })
-        .sum();
+    let created = created_by(&segments);
     if created > MAX_CREATED_ITEMS {
         return Err(format!(
             "`{}…` would create {created} list items, above the limit of {MAX_CREATED_ITEMS}",
@@ -199,6 +213,16 @@ fn parse_key(key: &str) -> Result<Vec<Segment>, String> {
         ));
     }
     Ok(segments)
+}
+
+/// The most list items a key's indexes can create: each index `i` up to `i + 1`.
+fn created_by(path: &[Segment]) -> usize {
+    path.iter()
+        .map(|s| match s {
+            Segment::Index(i) => i + 1,
+            Segment::Key(_) => 0,
+        })
+        .sum()
 }
 
 fn parse_value(raw: &str, typed: bool, pos: Pos) -> Value {
@@ -400,6 +424,33 @@ mod tests {
             assert!(err.contains(needle), "{expr}: {err}");
             assert!(!err.contains("secret"), "{expr}: {err}");
         }
+    }
+
+    #[test]
+    fn list_items_are_budgeted_across_keys_and_expressions() {
+        let ten = |from: usize| {
+            (from..from + 5)
+                .map(|i| format!("k{i}[9999]=secret"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut root = empty();
+        let mut created = 0;
+        apply_counted(&mut root, &ten(0), true, 0, &mut created).unwrap();
+        apply_counted(&mut root, &ten(5), false, 1, &mut created).unwrap();
+        assert_eq!(created, 100_000);
+        let err = apply_counted(&mut root, "x[0]=secret", true, 2, &mut created).unwrap_err();
+        assert!(err.contains("more than 100000 list items"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+        // One expression alone is capped the same way.
+        let err = apply(
+            &mut empty(),
+            &format!("{},{}", ten(0), ten(5) + ",y[0]=1"),
+            true,
+            0,
+        )
+        .unwrap_err();
+        assert!(err.contains("more than 100000 list items"), "{err}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use url::Url;
 use crate::endpoints::Class;
 use crate::error::{Exit, Failure};
 use crate::request::Prepared;
+use crate::secrets;
 pub use failure::{Fault, FaultKind};
 pub use proxy::{
     EnvProxies, ProxyChoice, ProxyOrigin, ProxyUse, is_loopback, no_proxy_matches, proxy_for,
@@ -206,12 +207,7 @@ fn client(
         // with "unsupported scheme": say so before any traffic, as the bad flag
         // or variable it is.
         // (Only a real scheme: a password may itself hold `://`.)
-        if let Some((scheme, _)) = proxy.url().split_once("://").filter(|(scheme, _)| {
-            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        }) {
+        if let Some(scheme) = secrets::url_scheme(proxy.url()) {
             if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
                 return Err(Failure::input(format!(
                     "the proxy `{}` from {} is a `{scheme}` proxy, which beacon-cli does not speak",
