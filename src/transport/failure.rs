@@ -164,11 +164,18 @@ pub(super) fn explain(err: &reqwest::Error, url: &Url, proxy: Option<&ProxyUse>)
 /// The answer's body stalled past `--timeout` or broke off after `read` bytes.
 pub(super) fn broken_body(err: &std::io::Error, url: &Url, read: usize) -> Fault {
     let host = url.host_str().unwrap_or_default();
-    let timed_out = err.kind() == std::io::ErrorKind::TimedOut
-        || err.to_string().to_lowercase().contains("timed out")
-        || std::error::Error::source(err)
-            .and_then(|s| s.downcast_ref::<reqwest::Error>())
-            .is_some_and(reqwest::Error::is_timeout);
+    // The deadline may surface at any depth: an io error wrapping reqwest's, which
+    // wraps hyper's, which wraps the io error of the socket.
+    let timed_out = std::iter::successors(Some(err as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    })
+    .any(|e| {
+        e.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_timeout)
+            || e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            || e.to_string().to_lowercase().contains("timed out")
+    });
     if timed_out {
         Fault {
             kind: FaultKind::Timeout,
