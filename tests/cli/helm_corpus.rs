@@ -11,7 +11,7 @@
 //! the license key is; usage snapshots follow `PHONE_HOME_USAGE_REPORTING_ENABLED`,
 //! on by default where the license key is.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

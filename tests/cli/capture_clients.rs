@@ -6,7 +6,7 @@
 //! (which `scripts/test` runs first; `export` installs a missing one by itself,
 //! from PyPI and npm).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

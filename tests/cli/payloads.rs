@@ -1,7 +1,7 @@
 //! `payloads`: published samples byte for byte, their defects, and synthetic
 //! payloads that a real OTLP decoder (opentelemetry-proto) accepts.
 
-mod common;
+use crate::common;
 
 use common::{IDS, Run, beacon, fixture, run};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;

@@ -8,7 +8,7 @@
 //! and holds `CANARY` and characters that escape on the way out: `"`, `\`, `'`,
 //! a tab, a space, `/`, `#`, `@`, `%` and non-ASCII.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! bytes `dry-run` printed, retries, timeouts, TLS with a CA made here, and a
 //! real forward proxy (tinyproxy). Nothing leaves the machine.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

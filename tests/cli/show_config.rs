@@ -2,7 +2,7 @@
 //! and a fixture for every trap and merge rule. JSON output is parsed into the
 //! typed contract in `common` before anything is asserted.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 

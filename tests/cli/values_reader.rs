@@ -2,7 +2,7 @@
 //! (several documents, empty values, manifests, `<<` below a key, byte-order marks and
 //! tabs), empty standard input, and inputs built to exhaust time or memory.
 
-mod common;
+use crate::common;
 
 use common::{Report, beacon, beacon_capped, run};
 

@@ -7,9 +7,9 @@
 //! error line `error: ...` naming the input where it is an error, no panic, no
 //! canary, and nothing half-written: no standard output on invalid input, a whole
 //! JSON document from `send -o json`, no file left behind. Each case's time and
-//! peak memory are printed (`cargo test --test hostile -- --nocapture`).
+//! peak memory are printed (`cargo test --test cli hostile:: -- --nocapture`).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;

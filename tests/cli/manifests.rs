@@ -1,8 +1,8 @@
 //! `show-config --manifests`: rendered manifests read as the cluster runs them.
-//! The Helm corpus (`tests/helm_corpus.rs`) checks `helm template` output case by
+//! The Helm corpus (`tests/cli/helm_corpus.rs`) checks `helm template` output case by
 //! case; these check `kubectl get -o yaml` Lists, standard input, and bad input.
 
-mod common;
+use crate::common;
 
 use common::{Report, Run, beacon, fixture, run};
 

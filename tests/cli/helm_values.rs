@@ -4,7 +4,7 @@
 //! must be refused too (exit 2, naming the file, line and column). Where beacon-cli
 //! deliberately differs, the difference is listed in `EXCEPTIONS` and asserted.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 //! make beacon-cli read without end, and a broken `./langsmith_config.yaml` breaks
 //! only the commands that need values.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! another such run, after which every request that got a 2xx is still in the
 //! ledger and nothing else is.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::Arc;

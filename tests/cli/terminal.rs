@@ -4,7 +4,7 @@
 //! width unless it is one word that cannot be cut; no URL or id is cut; no colour
 //! code is split or left open at the end of a line.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! Basic auth, a proxy that refuses CONNECT, mitmproxy intercepting TLS, a DNS
 //! responder of the test's own, and a name that does not resolve.
 
-mod common;
+use crate::common;
 
 use std::net::IpAddr;
 

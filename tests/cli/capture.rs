@@ -4,7 +4,7 @@
 //! proxy (tinyproxy) to a second capture and to a TLS server. Nothing leaves the
 //! machine.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;

@@ -3,7 +3,7 @@
 //! zsh on a pseudo-terminal, through its zpty module) and fish (`complete -C`);
 //! the man pages rendered by groff. `scripts/test` installs zsh, fish and groff.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! fires on its own fixture, in JSON and in protobuf built here with the
 //! opentelemetry-proto types.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! and line (exit 3), lines that are not records, inputs that are not ledgers
 //! (exit 2), and a ledger larger than the memory the process may use.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::Write;

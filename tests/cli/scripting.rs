@@ -3,7 +3,7 @@
 //! standard error, `-q` leaves only that reason, `-v` says where each setting
 //! came from, and each flag means one thing.
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 

@@ -2,7 +2,7 @@
 //! redaction, URL precedence, gzip, and a curl command that really sends the same
 //! bytes to a real local server.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
