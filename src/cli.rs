@@ -168,7 +168,8 @@ Examples:
   beacon-cli payloads ingest-traces | jq .         # one body, as published
   beacon-cli payloads verify --response            # the documented response (JSON with // comments)
   beacon-cli payloads traces --synthetic --seed 1  # a valid OTLP/JSON body, reproducible
-  beacon-cli payloads -o json | jq '.[] | {id, enabled}'"
+  beacon-cli payloads -o json | jq '.[] | {id, enabled}'",
+        mut_arg("values", |a| a.help("A Helm values file; repeat to layer several (the later file wins), `-` reads standard input. Only the files named are read: without -f, the chart's defaults")),
     )]
     Payloads(PayloadsArgs),
 
@@ -242,7 +243,8 @@ Examples:
   beacon-cli validate logs export.pb --input-format protobuf      # OTLP protobuf, gzip detected
   beacon-cli validate ingest-traces body.json --deny warnings -o json | jq '.findings[] | .code'
   beacon-cli validate logs body.json --deny warnings,policy       # warnings and policy fail too
-  beacon-cli validate --all-samples                               # every published sample's verdict"
+  beacon-cli validate --all-samples                               # every published sample's verdict",
+        mut_arg("values", |a| a.help("A Helm values file to check the payload against; repeat to layer several, `-` reads standard input. Only the files named are read: without -f or --set, no values are used")),
     )]
     Validate(ValidateArgs),
 
@@ -289,7 +291,8 @@ Examples:
   beacon-cli audit capture.jsonl
   beacon-cli audit capture*.jsonl -f langsmith_config.yaml        # exit 3 on drift
   kubectl get deploy,sts,cm -n langsmith -o yaml | beacon-cli audit capture.jsonl --manifests -
-  beacon-cli audit capture.jsonl -o json | jq '.drift[].message'"
+  beacon-cli audit capture.jsonl -o json | jq '.drift[].message'",
+        mut_arg("values", |a| a.help("A Helm values file to find drift against; repeat to layer several, `-` reads standard input. Only the files named are read: without -f, --set or --manifests, no drift is looked for")),
     )]
     Audit(AuditArgs),
 
