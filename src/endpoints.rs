@@ -9,6 +9,13 @@ use url::Url;
 /// The Beacon base URL when nothing overrides it.
 pub const DEFAULT_BEACON_URL: &str = "https://beacon.langchain.com";
 
+/// Whether `host` is LangChain's own: `langchain.com` or one of its subdomains, in
+/// any case, with or without the root's trailing dot.
+pub fn is_langchain_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "langchain.com" || host.ends_with(".langchain.com")
+}
+
 /// The six endpoints by name. Matches on it are exhaustive: a new endpoint is a
 /// compile error wherever it is not handled yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::{Context, prepare, resolved};
 use crate::cli::SendArgs;
-use crate::endpoints::{EndpointId, LICENSE_PLACEHOLDER};
+use crate::endpoints::{EndpointId, LICENSE_PLACEHOLDER, is_langchain_host};
 use crate::error::{Exit, Failure};
 use crate::interpret::{self, Answer, Interpretation};
 use crate::output::{self, Format, Output};
@@ -189,14 +189,6 @@ pub fn run(args: &SendArgs, settings: &Settings, context: Context<'_>) -> Result
     }
 }
 
-/// Whether a URL is LangChain's own: `langchain.com` and its subdomains.
-fn is_langchain(url: &url::Url) -> bool {
-    url.host_str().is_some_and(|host| {
-        let host = host.trim_end_matches('.');
-        host == "langchain.com" || host.ends_with(".langchain.com")
-    })
-}
-
 /// A published sample or a synthetic body to `ingest-traces` or `usage-snapshot`
 /// at LangChain's own Beacon is recorded as real usage under the license: it
 /// needs `--yes`, or a yes on the terminal. A script without `--yes` is refused
@@ -206,7 +198,11 @@ fn confirm_invented_usage(args: &SendArgs, prepared: &Prepared, out: &Output) ->
         args.id,
         EndpointId::IngestTraces | EndpointId::UsageSnapshot
     );
-    if args.yes || args.request.payload.is_some() || !recorded || !is_langchain(&prepared.url) {
+    if args.yes
+        || args.request.payload.is_some()
+        || !recorded
+        || !prepared.url.host_str().is_some_and(is_langchain_host)
+    {
         return Ok(());
     }
     let host = prepared.url.host_str().unwrap_or_default();

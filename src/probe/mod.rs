@@ -19,10 +19,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use url::Url;
 
+use crate::endpoints::is_langchain_host;
 use crate::request::USER_AGENT;
 use crate::secrets;
 use crate::transport::{
-    FaultKind, Network, ProxyChoice, ProxyOrigin, ProxyUse, no_proxy_matches, proxy_for,
+    Ca, FaultKind, Network, ProxyChoice, ProxyOrigin, ProxyUse, no_proxy_matches, proxy_for,
 };
 pub use tls::CertView;
 
@@ -397,7 +398,7 @@ pub fn run(plan: &Plan<'_>) -> (Vec<Step>, Target) {
             return (run.steps, run.target);
         }
     };
-    if proxy.is_none() && is_langchain(&host) {
+    if proxy.is_none() && is_langchain_host(&host) {
         let started = Instant::now();
         let result = egress_step(&host, &addresses);
         run.push(StepName::EgressIps, started, Ok(result));
@@ -646,12 +647,6 @@ fn lookup(
     }
 }
 
-/// `langchain.com` and its subdomains: where LangChain's published addresses apply.
-fn is_langchain(host: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    host == "langchain.com" || host.ends_with(".langchain.com")
-}
-
 fn egress_step(host: &str, addresses: &[IpAddr]) -> Judged {
     let region = |ip: &IpAddr| {
         PUBLISHED
@@ -837,7 +832,7 @@ fn proxy_step(
         let name = proxy_host.clone().unwrap_or_default();
         let left = run.left("the TLS handshake with the proxy")?;
         arm(&conn.control, left);
-        let recorder = tls::Recorder::new(user_certs(run.plan.network))
+        let recorder = tls::Recorder::new(run.plan.network.ca.as_ref().map(Ca::certificates))
             .map_err(|e| Trouble::new(FaultKind::Tls, e.to_string(), None))?;
         let (io, _) = handshake(conn.io, &name, &recorder).map_err(|e| {
             e.into_trouble(
@@ -976,15 +971,6 @@ struct Connection {
     control: TcpStream,
 }
 
-fn user_certs(network: &Network) -> Option<Vec<rustls::pki_types::CertificateDer<'static>>> {
-    use rustls::pki_types::pem::PemObject;
-    network.ca.as_ref().map(|ca| {
-        rustls::pki_types::CertificateDer::pem_slice_iter(&ca.pem)
-            .filter_map(std::result::Result::ok)
-            .collect()
-    })
-}
-
 enum HandshakeError {
     Io(std::io::Error),
     Setup(String),
@@ -1055,7 +1041,7 @@ fn tls_step(
     let network = run.plan.network;
     let left = run.left("the TLS handshake")?;
     arm(&conn.control, left);
-    let recorder = tls::Recorder::new(user_certs(network))
+    let recorder = tls::Recorder::new(network.ca.as_ref().map(Ca::certificates))
         .map_err(|e| Trouble::new(FaultKind::Tls, format!("cannot set up TLS: {e}"), None))?;
     let sni = host.parse::<IpAddr>().is_err().then(|| host.to_string());
     let (io, negotiated) = handshake(conn.io, host, &recorder)
@@ -1086,7 +1072,7 @@ fn tls_step(
     // private CA, as far as a client can tell.
     let unknown = system.as_ref().err().is_some_and(tls::unknown_issuer);
     let intercepted = !public_ca
-        && ((is_langchain(host) && (by_cacert == Some(true) || unknown))
+        && ((is_langchain_host(host) && (by_cacert == Some(true) || unknown))
             || (proxy.is_some() && by_cacert != Some(true) && unknown));
     let shown_chain = chain
         .iter()
@@ -1407,8 +1393,8 @@ mod tests {
         let (status, detail, _) = egress_step("beacon.langchain.com", &off);
         assert_eq!(status, Status::Warn);
         assert!(detail.starts_with("10.1.1.1 of"), "{detail}");
-        assert!(is_langchain("EU.Beacon.langchain.com."));
-        assert!(!is_langchain("notlangchain.com"));
+        assert!(is_langchain_host("EU.Beacon.langchain.com."));
+        assert!(!is_langchain_host("notlangchain.com"));
     }
 
     #[test]

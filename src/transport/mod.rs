@@ -62,6 +62,16 @@ pub struct Ca {
     pub from: &'static str,
 }
 
+impl Ca {
+    /// The certificates of the bundle; blocks that are not PEM certificates are skipped.
+    pub fn certificates(&self) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+        use rustls::pki_types::pem::PemObject;
+        rustls::pki_types::CertificateDer::pem_slice_iter(&self.pem)
+            .filter_map(std::result::Result::ok)
+            .collect()
+    }
+}
+
 /// One try at sending.
 #[derive(Debug, Clone, Serialize)]
 pub struct Attempt {
@@ -233,11 +243,7 @@ fn client(
     } else if network.insecure {
         builder = builder.tls_danger_accept_invalid_certs(true);
     } else if let Some(ca) = &network.ca {
-        use rustls::pki_types::pem::PemObject;
-        let certs: Vec<rustls::pki_types::CertificateDer<'static>> =
-            rustls::pki_types::CertificateDer::pem_slice_iter(&ca.pem)
-                .filter_map(std::result::Result::ok)
-                .collect();
+        let certs = ca.certificates();
         if certs.is_empty() {
             return Err(Failure::input(format!(
                 "`{}` from {} holds no PEM certificate",
