@@ -565,50 +565,32 @@ fn an_openssl_self_signed_certificate_given_with_cacert_is_pinned() {
         "certificate failures are not retried"
     );
 
-    // Pinned, but for another name: refused, in plain words.
-    let other = TestPki::openssl(setup.dir.path(), &["other.example"]);
-    let server = TestServer::start_tls(other.server.clone(), |_, r| documented(r));
-    let pinned = cacert(&other, "other.pem");
-    let (out, report) = send(
-        &setup,
-        &[
-            "verify",
-            "--url",
-            &server.https_url(),
-            "--cacert",
-            pinned.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert_eq!(out.code, 6);
-    assert!(
-        report.error.unwrap().contains("not valid for that name"),
-        "{}",
-        out.stderr
-    );
-    assert!(server.requests().is_empty());
-
-    // Pinned, but expired: refused.
-    let expired = TestPki::expired();
-    let server = TestServer::start_tls(expired.server.clone(), |_, r| documented(r));
-    let pinned = cacert(&expired, "expired.pem");
-    let (out, report) = send(
-        &setup,
-        &[
-            "verify",
-            "--url",
-            &server.https_url(),
-            "--cacert",
-            pinned.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert_eq!(out.code, 6);
-    assert!(
-        report.error.unwrap().contains("has expired"),
-        "{}",
-        out.stderr
-    );
+    // Pinned, but for another name, or expired: refused, in plain words.
+    for (pki, file, why) in [
+        (
+            TestPki::openssl(setup.dir.path(), &["other.example"]),
+            "other.pem",
+            "not valid for that name",
+        ),
+        (TestPki::expired(), "expired.pem", "has expired"),
+    ] {
+        let server = TestServer::start_tls(pki.server.clone(), |_, r| documented(r));
+        let pinned = cacert(&pki, file);
+        let (out, report) = send(
+            &setup,
+            &[
+                "verify",
+                "--url",
+                &server.https_url(),
+                "--cacert",
+                pinned.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(out.code, 6, "{file}");
+        assert!(report.error.unwrap().contains(why), "{}", out.stderr);
+        assert!(server.requests().is_empty(), "{file}");
+    }
 }
 
 #[test]
