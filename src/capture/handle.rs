@@ -14,11 +14,12 @@ use http_body_util::BodyExt;
 use serde::de::IgnoredAny;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use super::answer::{self, Answer};
 use super::record::{self, Checked, Flag, Forwarded, Record};
-use super::{Book, Brief, Config, Event, Stop, Stopper};
+use super::writer::Records;
+use super::{Brief, Config, Stop, Stopper};
 use crate::decode::{self, Encoding, Gzip, Limits};
 use crate::endpoints::{self, Class, EndpointId};
 use crate::error::failure_of;
@@ -37,26 +38,19 @@ pub(super) struct Shared {
     pub config: Config,
     pub stopper: Arc<Stopper>,
     arrived: AtomicU64,
-    events: mpsc::Sender<Event>,
-    book: Arc<std::sync::Mutex<Book>>,
+    records: Records,
     /// Room for bodies, in KiB.
     budget: Arc<Semaphore>,
 }
 
 impl Shared {
-    pub fn new(
-        config: Config,
-        events: mpsc::Sender<Event>,
-        stopper: Arc<Stopper>,
-        book: Arc<std::sync::Mutex<Book>>,
-    ) -> Arc<Self> {
+    pub fn new(config: Config, stopper: Arc<Stopper>, records: Records) -> Arc<Self> {
         let budget = super::BODY_BUDGET.max(config.max_body.saturating_mul(2)) / 1024;
         Arc::new(Self {
             config,
             stopper,
             arrived: AtomicU64::new(0),
-            events,
-            book,
+            records,
             budget: Arc::new(Semaphore::new(
                 usize::try_from(budget).unwrap_or(Semaphore::MAX_PERMITS),
             )),
@@ -605,25 +599,15 @@ async fn handle(
     }
     .line(&config.redactor);
     drop(permit);
-    // One write, under the lock, on this thread; a failure is answered 503.
-    let saved = match shared.book.lock() {
-        Ok(mut book) => book.write(&line, &brief),
-        Err(_) => Err(anyhow::anyhow!("the ledger's writer failed")),
-    };
-    if let Err(err) = &saved {
-        if crate::error::is_broken_pipe(err) {
-            shared.stopper.stop(Stop::Closed);
-        }
-    }
-    if config.live {
-        let _ = shared.events.try_send(Event::Live(brief));
-    }
+    // Answered once it is in the ledger; a record that could not be written is
+    // answered 503.
+    let saved = shared.records.record(line, brief).await;
     if let Some(max) = config.max_requests {
         if seq == max {
             shared.stopper.stop(Stop::MaxRequests(max));
         }
     }
-    if saved.is_err() {
+    if !saved {
         // Not in the ledger, so not taken: the sender will try again.
         return response(
             &Answer::error(503, "capture could not record this request"),

@@ -2,9 +2,10 @@
 //!
 //! A file is opened for appending (an earlier run's records are evidence, never
 //! overwritten) and created with mode 0600, since records show who sent what.
-//! Each record is written with one `write` of the whole line and its newline,
-//! by one writer, so lines never interleave; a write that fails half-way is cut
-//! back off the file, so no torn line stays behind. With `--rotate`, a file that
+//! Records are written by one writer, each whole line and its newline inside one
+//! `write` (the records waiting at that moment share it), so lines never
+//! interleave; a write that fails half-way is cut back off the file, so no torn
+//! line stays behind. With `--rotate`, a file that
 //! would grow past the size is closed, synced and renamed `NAME.N.EXT` (N one more
 //! than any such file already there), and a new one started. `-` is standard
 //! output: the lines are redacted by the same redactor as everything else
@@ -35,6 +36,20 @@ pub struct Ledger {
     last_number: u64,
     /// Records written.
     records: u64,
+    /// The bytes of the lines being written, kept from one batch to the next.
+    buffer: Vec<u8>,
+}
+
+/// The write buffer is kept for the next batch up to this size.
+const BUFFER_KEPT: usize = 4 * 1024 * 1024;
+
+/// What [`Ledger::append_all`] did.
+#[derive(Debug)]
+pub struct Appended {
+    /// How many of the lines were written: the first ones.
+    pub lines: usize,
+    /// Why the others were not.
+    pub error: Option<anyhow::Error>,
 }
 
 #[derive(Debug)]
@@ -113,40 +128,82 @@ impl Ledger {
             rotated: Vec::new(),
             last_number,
             records: 0,
+            buffer: Vec::new(),
         }
     }
 
-    /// Appends one record: `line` and a newline, in one write. On failure the
-    /// file is left as it was before (a partial write is cut off).
-    pub fn append(&mut self, line: &str) -> Result<()> {
-        let mut bytes = Vec::with_capacity(line.len() + 1);
-        bytes.extend_from_slice(line.as_bytes());
-        bytes.push(b'\n');
-        let incoming = bytes.len() as u64;
-        if self
-            .rotate
-            .is_some_and(|limit| self.size > 0 && self.size + incoming > limit)
-        {
-            self.rotate_now()?;
+    /// Appends records, each `line` and a newline: every line waiting goes out
+    /// in one write (a file about to grow past `--rotate` is rotated between two
+    /// lines, so such a batch takes two writes or more). The lines written come
+    /// back as a count of the first ones: on a failure, the write that failed is
+    /// cut back off the file, so the file holds whole lines only, and the lines
+    /// from the failed one on are not in it.
+    pub fn append_all<'a>(&mut self, lines: impl IntoIterator<Item = &'a str>) -> Appended {
+        let mut buffer = std::mem::take(&mut self.buffer);
+        buffer.clear();
+        let (mut written, mut waiting) = (0, 0);
+        let mut result = Ok(());
+        for line in lines {
+            let incoming = line.len() as u64 + 1;
+            let size = self.size + buffer.len() as u64;
+            if self
+                .rotate
+                .is_some_and(|limit| size > 0 && size + incoming > limit)
+            {
+                result = self.write(&mut buffer, waiting).and_then(|()| {
+                    written += waiting;
+                    waiting = 0;
+                    self.rotate_now()
+                });
+                if result.is_err() {
+                    break;
+                }
+            }
+            buffer.extend_from_slice(line.as_bytes());
+            buffer.push(b'\n');
+            waiting += 1;
+        }
+        if result.is_ok() {
+            result = self.write(&mut buffer, waiting);
+            if result.is_ok() {
+                written += waiting;
+            }
+        }
+        // The buffer is kept for the next batch, unless one record made it large.
+        if buffer.capacity() <= BUFFER_KEPT {
+            self.buffer = buffer;
+        }
+        Appended {
+            lines: written,
+            error: result.err(),
+        }
+    }
+
+    /// Writes the buffer, holding `lines` whole lines, in one write, and empties it.
+    fn write(&mut self, buffer: &mut Vec<u8>, lines: usize) -> Result<()> {
+        if buffer.is_empty() {
+            return Ok(());
         }
         match &mut self.sink {
             Sink::Stdout => {
                 let mut out = std::io::stdout().lock();
-                out.write_all(&bytes)
+                out.write_all(buffer)
                     .and_then(|()| out.flush())
                     .context("cannot write the record to standard output")?;
             }
             Sink::File(file) => {
-                if let Err(err) = file.write_all(&bytes) {
-                    // Whatever part of the line went out is cut off again.
+                if let Err(err) = file.write_all(buffer) {
+                    // Whatever part of the lines went out is cut off again.
                     let _ = file.set_len(self.size);
+                    buffer.clear();
                     return Err(err)
                         .with_context(|| format!("cannot write to `{}`", self.path.display()));
                 }
             }
         }
-        self.size += incoming;
-        self.records += 1;
+        self.size += buffer.len() as u64;
+        self.records += lines as u64;
+        buffer.clear();
         Ok(())
     }
 
@@ -262,8 +319,9 @@ mod tests {
         let path = dir.path().join("capture.jsonl");
         let (mut ledger, notes) = Ledger::open(&path, None).unwrap();
         assert!(notes.is_empty());
-        ledger.append("{\"a\":1}").unwrap();
-        ledger.append("{\"a\":2}").unwrap();
+        let appended = ledger.append_all(["{\"a\":1}", "{\"a\":2}"]);
+        assert_eq!(appended.lines, 2);
+        assert!(appended.error.is_none());
         let summary = ledger.close().unwrap();
         assert_eq!(summary.records, 2);
         assert_eq!(
@@ -275,7 +333,7 @@ mod tests {
         // A second run appends.
         let (mut again, notes) = Ledger::open(&path, None).unwrap();
         assert_eq!(notes.len(), 1);
-        again.append("{\"a\":3}").unwrap();
+        assert_eq!(again.append_all(["{\"a\":3}"]).lines, 1);
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
     }
 
@@ -285,9 +343,9 @@ mod tests {
         let path = dir.path().join("capture.jsonl");
         std::fs::write(dir.path().join("capture.7.jsonl"), "").unwrap();
         let (mut ledger, _) = Ledger::open(&path, Some(20)).unwrap();
-        for n in 0..5 {
-            ledger.append(&format!("{{\"n\":{n:08}}}")).unwrap();
-        }
+        // One batch of five, rotated between its lines.
+        let lines: Vec<String> = (0..5).map(|n| format!("{{\"n\":{n:08}}}")).collect();
+        assert_eq!(ledger.append_all(lines.iter().map(String::as_str)).lines, 5);
         let summary = ledger.close().unwrap();
         let names: Vec<String> = summary
             .rotated
@@ -310,6 +368,22 @@ mod tests {
             assert_eq!(mode, 0o600);
         }
         assert_eq!(numbered(Path::new("ledger"), 2), PathBuf::from("ledger.2"));
+    }
+
+    #[test]
+    fn a_failed_write_reports_the_lines_before_it_and_leaves_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("capture.jsonl");
+        std::fs::write(&path, "{\"old\":1}\n").unwrap();
+        // A file that takes no writes: each batch fails whole, and is counted so.
+        let read_only = File::open(&path).unwrap();
+        let mut ledger = Ledger::new(Sink::File(read_only), &path, None, 11, 0);
+        let appended = ledger.append_all(["{\"a\":1}", "{\"a\":2}"]);
+        assert_eq!(appended.lines, 0);
+        let err = appended.error.expect("the write fails");
+        assert!(format!("{err:#}").contains("cannot write to"), "{err:#}");
+        assert_eq!(ledger.close().unwrap().records, 0);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"old\":1}\n");
     }
 
     #[test]
