@@ -452,35 +452,44 @@ pub fn redact_strings(value: &mut Value, redactor: &Redactor) {
 
 /// Valid JSON without the whitespace between its tokens. JSON strings cannot
 /// hold a raw control character, so whitespace outside strings is all there is.
+/// Strings are skipped whole (to the next quote or backslash at a time), and the
+/// text between two runs of whitespace is copied as one slice.
 pub fn compact(json: &str) -> Cow<'_, str> {
     let bytes = json.as_bytes();
-    let (mut in_string, mut escaped) = (false, false);
+    let space = |b: u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
     let mut out: Option<Vec<u8>> = None;
-    for (i, &b) in bytes.iter().enumerate() {
-        let keep = if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
+    let (mut i, mut kept) = (0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'"' {
+            i += 1;
+            while i < bytes.len() {
+                match memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+                    Some(n) if bytes[i + n] == b'\\' => i += n + 2,
+                    Some(n) => {
+                        i += n + 1;
+                        break;
+                    }
+                    None => i = bytes.len(),
+                }
             }
-            true
+        } else if space(b) {
+            let out = out.get_or_insert_with(|| Vec::with_capacity(bytes.len()));
+            out.extend_from_slice(&bytes[kept..i]);
+            while i < bytes.len() && space(bytes[i]) {
+                i += 1;
+            }
+            kept = i;
         } else {
-            if b == b'"' {
-                in_string = true;
-            }
-            !matches!(b, b' ' | b'\n' | b'\r' | b'\t')
-        };
-        match (&mut out, keep) {
-            (Some(out), true) => out.push(b),
-            (None, false) => out = Some(bytes[..i].to_vec()),
-            _ => {}
+            i += 1;
         }
     }
     match out {
-        // Only ASCII whitespace was removed between tokens: still UTF-8.
-        Some(out) => Cow::Owned(String::from_utf8(out).unwrap_or_default()),
+        Some(mut out) => {
+            out.extend_from_slice(&bytes[kept.min(bytes.len())..]);
+            // Only ASCII whitespace was removed between tokens: still UTF-8.
+            Cow::Owned(String::from_utf8(out).unwrap_or_default())
+        }
         None => Cow::Borrowed(json),
     }
 }
@@ -520,6 +529,26 @@ mod tests {
         let text = "{\n  \"a b\": [1, 2],\n\t\"c\": \"x \\\" y\\\\\" }\r\n";
         assert_eq!(compact(text), "{\"a b\":[1,2],\"c\":\"x \\\" y\\\\\"}");
         assert!(matches!(compact("{\"a\":1}"), Cow::Borrowed(_)));
+        // An escape at the very end, and a string never closed, are kept as they are.
+        assert_eq!(compact("[\"a\\"), "[\"a\\");
+        assert_eq!(compact("[ \"a b"), "[\"a b");
+    }
+
+    #[test]
+    fn compact_gives_what_a_json_writer_gives() {
+        let value = serde_json::json!({
+            "a b": [1, -2, {"c": "d \" e \\ f\n", "": []}],
+            "é \u{1F600}": {"x": null, "y": true, "z": "  spaced  "},
+        });
+        let compact_text = serde_json::to_string(&value).unwrap();
+        for pretty in [
+            serde_json::to_string_pretty(&value).unwrap(),
+            serde_json::to_string_pretty(&value)
+                .unwrap()
+                .replace('\n', "\r\n\t "),
+        ] {
+            assert_eq!(compact(&pretty), compact_text);
+        }
     }
 
     #[test]
