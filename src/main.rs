@@ -11,6 +11,12 @@ use beacon_cli::error::Exit;
 use beacon_cli::output::{ColorChoice, Output, Paint, Verbosity, Widths};
 use beacon_cli::resolve::Environment;
 
+/// mimalloc: `capture` allocates on the runtime's threads and frees on the
+/// ledger's writer, where glibc's allocator makes the threads wait for each
+/// other's arena locks (BENCHMARKS.md, capture).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     let cli = parse(&args);
