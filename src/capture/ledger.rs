@@ -207,6 +207,11 @@ impl Ledger {
         Ok(())
     }
 
+    /// The path as given (`-` for standard output).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Renames the full file to the next `NAME.N.EXT` and starts a new one.
     fn rotate_now(&mut self) -> Result<()> {
         let Sink::File(file) = &mut self.sink else {

@@ -27,7 +27,8 @@ mod writer;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -36,7 +37,7 @@ use tokio::sync::{mpsc, watch};
 use url::Url;
 
 use crate::endpoints::EndpointId;
-use crate::error::Failure;
+use crate::error::{Exit, Failure};
 use crate::secrets::{Redactor, Secret};
 use crate::transport::Network;
 use ledger::Ledger;
@@ -49,6 +50,8 @@ pub const MAX_CONNECTIONS: usize = 1024;
 pub const BODY_BUDGET: u64 = 512 * 1024 * 1024;
 /// After a stop, how long the requests in flight may take to finish.
 pub const GRACE: Duration = Duration::from_secs(10);
+/// After the requests in flight, how long a write to the ledger may still take.
+pub const LEDGER_GRACE: Duration = Duration::from_secs(5);
 
 /// How to run a capture.
 #[derive(Debug)]
@@ -257,6 +260,8 @@ pub struct Capture {
     events: mpsc::Receiver<Event>,
     stopper: Arc<Stopper>,
     book: Arc<Mutex<Book>>,
+    /// The ledger's path (`-` for standard output).
+    out: PathBuf,
     finished: bool,
 }
 
@@ -395,6 +400,7 @@ pub fn start(bound: Bound, config: Config, ledger: Ledger) -> Result<Capture> {
             on_time.stop(Stop::Duration(duration));
         });
     }
+    let out = ledger.path().to_path_buf();
     let book = Arc::new(Mutex::new(Book {
         ledger: Some(ledger),
         totals: Totals::default(),
@@ -414,6 +420,7 @@ pub fn start(bound: Bound, config: Config, ledger: Ledger) -> Result<Capture> {
         events: receiver,
         stopper,
         book,
+        out,
         finished: false,
     })
 }
@@ -441,16 +448,42 @@ impl Capture {
         }
     }
 
-    /// Shuts the runtime down, and gives back what the run left.
+    /// Shuts the runtime down, and gives back what the run left. A write to
+    /// the ledger that has not returned [`LEDGER_GRACE`] later (standard output
+    /// that nobody reads, a disk that hangs) ends the run with an error: its
+    /// requests were not answered, so nothing answered is missing.
     pub fn finish(mut self) -> Result<Finished> {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(Duration::from_secs(1));
         }
         let stop = self.stopper.reason.get().copied();
-        let mut book = self
-            .book
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let deadline = std::time::Instant::now() + LEDGER_GRACE;
+        let mut book = loop {
+            match self.book.try_lock() {
+                Ok(book) => break book,
+                Err(TryLockError::Poisoned(poisoned)) => break poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    let stuck = if self.out.as_os_str() == "-" {
+                        "standard output is not being read".to_string()
+                    } else {
+                        format!("`{}` does not take it", self.out.display())
+                    };
+                    return Err(Failure::new(
+                        Exit::Failure,
+                        "ledger-stuck",
+                        format!(
+                            "the ledger's last write did not finish within {} s: {stuck}",
+                            LEDGER_GRACE.as_secs()
+                        ),
+                    )
+                    .hint("the requests in that write were not answered, so their senders will send them again; read capture's output, or give --out a file")
+                    .into());
+                }
+            }
+        };
         let ledger = book
             .ledger
             .take()

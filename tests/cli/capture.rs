@@ -734,6 +734,71 @@ fn a_closed_standard_output_stops_the_capture_and_refuses_what_it_cannot_record(
 }
 
 #[test]
+fn a_standard_output_nobody_reads_does_not_keep_the_capture_from_stopping() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = Capture::start_stalling_stdout_after(dir.path(), &["--out", "-"], 1);
+    let addr = capture.addr;
+    assert_eq!(post(addr, "/v1/beacon/v1/traces", &[], b"{}").status, 200);
+    // The reader has stopped: records of 32 KiB fill the pipe, and the writer
+    // waits in a write that never returns. Those requests are never answered.
+    let body = format!(
+        "{{\"resourceSpans\": [], \"pad\": \"{}\"}}",
+        "p".repeat(32 * 1024)
+    );
+    let senders: Vec<_> = (0..6)
+        .map(|_| {
+            let body = body.clone();
+            std::thread::spawn(move || {
+                Client::connect(addr)
+                    .and_then(|mut c| c.request("POST", "/v1/beacon/v1/logs", &[], body.as_bytes()))
+                    .map(|answer| answer.status)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    // A stop, and a second one (do not wait for the requests in flight): it
+    // ends, saying why, within the ledger's grace of 5 s.
+    let asked = Instant::now();
+    capture.signal("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    capture.signal("TERM");
+    let ended = capture.wait(Duration::from_secs(30));
+    assert!(
+        asked.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert_eq!(ended.code, 1, "{}", ended.stderr);
+    let error = ended
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default();
+    assert_eq!(
+        error,
+        "error: the ledger's last write did not finish within 5 s: standard output is not being read",
+        "{}",
+        ended.stderr
+    );
+    // Every request answered 2xx has its record in what the pipe held (the
+    // record cut by the end is one that was never answered).
+    let answered = senders
+        .into_iter()
+        .map(|sender| sender.join().unwrap())
+        .filter(|status| matches!(status, Ok(200..=299)))
+        .count();
+    assert!(answered < 6, "the pipe took every record");
+    let recorded: Vec<Value> = ended
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(recorded[0]["endpoint"], "traces");
+    let logs = recorded.iter().filter(|r| r["endpoint"] == "logs").count();
+    assert!(logs >= answered, "{logs} records for {answered} answers");
+}
+
+#[test]
 fn rotation_keeps_every_record_in_files_of_their_own() {
     let dir = tempfile::tempdir().unwrap();
     let capture = Capture::start(dir.path(), &["--rotate", "8KiB"]);

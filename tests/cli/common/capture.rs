@@ -23,6 +23,20 @@ pub struct Capture {
     stdout: Arc<Mutex<Vec<u8>>>,
     reader: Option<std::thread::JoinHandle<()>>,
     out_reader: Option<std::thread::JoinHandle<()>>,
+    /// Dropped to make a stalled reader of standard output read again.
+    resume: Option<std::sync::mpsc::Sender<()>>,
+}
+
+/// How the test reads the capture's standard output.
+#[derive(Clone, Copy)]
+enum Reading {
+    /// Everything, to the end.
+    All,
+    /// This many lines, then the pipe is closed (as `head -n LINES` does).
+    CloseAfter(usize),
+    /// This many lines, then nothing until the capture ends (a reader that
+    /// stopped, such as a paused pager); the rest is read after it ended.
+    StallAfter(usize),
 }
 
 /// How a capture ended.
@@ -41,16 +55,22 @@ impl Capture {
     }
 
     pub fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
-        Self::spawn(dir, args, env, None)
+        Self::spawn(dir, args, env, Reading::All)
     }
 
     /// Starts it as [`Capture::start`] does, but closes its standard output once
     /// `lines` lines have been read from it (a reader such as `head -n LINES`).
     pub fn start_closing_stdout_after(dir: &Path, args: &[&str], lines: usize) -> Self {
-        Self::spawn(dir, args, &[], Some(lines))
+        Self::spawn(dir, args, &[], Reading::CloseAfter(lines))
     }
 
-    fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)], close_after: Option<usize>) -> Self {
+    /// Starts it as [`Capture::start`] does, but stops reading its standard
+    /// output (leaving the pipe open) once `lines` lines have been read.
+    pub fn start_stalling_stdout_after(dir: &Path, args: &[&str], lines: usize) -> Self {
+        Self::spawn(dir, args, &[], Reading::StallAfter(lines))
+    }
+
+    fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)], reading: Reading) -> Self {
         let ledger = dir.join("capture.jsonl");
         let mut all: Vec<String> = vec!["capture".into(), "--listen".into(), "127.0.0.1:0".into()];
         if !args.contains(&"--out") {
@@ -96,7 +116,9 @@ impl Capture {
         });
         let mut out_pipe = child.stdout.take().unwrap();
         let sink = stdout.clone();
+        let (resume, resumed) = std::sync::mpsc::channel::<()>();
         let out_reader = std::thread::spawn(move || {
+            let mut stalled = false;
             let mut buf = [0u8; 65536];
             while let Ok(n) = out_pipe.read(&mut buf) {
                 if n == 0 {
@@ -105,8 +127,17 @@ impl Capture {
                 let mut sink = sink.lock().unwrap();
                 sink.extend_from_slice(&buf[..n]);
                 let lines = sink.iter().filter(|&&b| b == b'\n').count();
-                if close_after.is_some_and(|close| lines >= close) {
-                    break; // the pipe is dropped, and so closed
+                match reading {
+                    Reading::CloseAfter(close) if lines >= close => {
+                        break; // the pipe is dropped, and so closed
+                    }
+                    Reading::StallAfter(stall) if lines >= stall && !stalled => {
+                        drop(sink);
+                        stalled = true;
+                        // Until the test gives up on the capture.
+                        let _ = resumed.recv();
+                    }
+                    _ => {}
                 }
             }
         });
@@ -130,6 +161,7 @@ impl Capture {
             stdout,
             reader: Some(reader),
             out_reader: Some(out_reader),
+            resume: Some(resume),
         }
     }
 
@@ -175,6 +207,7 @@ impl Capture {
         if let Some(reader) = self.reader.take() {
             reader.join().unwrap();
         }
+        drop(self.resume.take());
         if let Some(reader) = self.out_reader.take() {
             reader.join().unwrap();
         }
