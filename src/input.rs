@@ -42,6 +42,9 @@ pub fn read(path: &Path, named: Named<'_>) -> Result<Input> {
         example,
         limit,
     } = named;
+    // A regular file's size, as far as the limit: the buffer is made that large
+    // at once, never grown (growing copies it, and holds both copies at once).
+    let mut expected = 0;
     let (name, source): (String, Box<dyn Read>) = if path.as_os_str() == "-" {
         ("<stdin>".to_string(), Box::new(std::io::stdin().lock()))
     } else {
@@ -54,7 +57,8 @@ pub fn read(path: &Path, named: Named<'_>) -> Result<Input> {
             };
             Failure::input(format!("cannot read {what} `{name}`: {}", io_reason(&e))).hint(hint)
         };
-        if std::fs::metadata(path).map_err(unreadable)?.is_dir() {
+        let metadata = std::fs::metadata(path).map_err(unreadable)?;
+        if metadata.is_dir() {
             return Err(Failure::input(format!("{what} `{name}` is a directory"))
                 .hint(format!(
                     "name the file inside it, for example `{}`",
@@ -62,10 +66,14 @@ pub fn read(path: &Path, named: Named<'_>) -> Result<Input> {
                 ))
                 .into());
         }
+        if metadata.is_file() {
+            // One byte more: the read that finds the end, or passes the limit.
+            expected = usize::try_from(metadata.len().min(limit).saturating_add(1)).unwrap_or(0);
+        }
         let file = std::fs::File::open(path).map_err(unreadable)?;
         (name, Box::new(file))
     };
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(expected);
     source
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
