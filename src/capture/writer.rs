@@ -68,7 +68,15 @@ impl Writer {
 
     fn run(self, waiting: &channel::Receiver<Entry>) {
         let mut batch: Vec<Entry> = Vec::new();
+        // Whether the last write took more than one record: the capture is under load.
+        let mut busy = false;
         while let Ok(first) = waiting.recv() {
+            if busy {
+                // The runtime's threads, if they wait for the core, run first
+                // and hand in what they have: the batch grows, for no wait when
+                // nothing else is ready to run.
+                std::thread::yield_now();
+            }
             let mut bytes = first.line.len();
             batch.push(first);
             while bytes < BATCH_BYTES {
@@ -76,6 +84,7 @@ impl Writer {
                 bytes += next.line.len();
                 batch.push(next);
             }
+            busy = batch.len() > 1;
             let records: Vec<(&str, &Brief)> = batch
                 .iter()
                 .map(|entry| (entry.line.as_str(), &entry.brief))
