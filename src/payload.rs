@@ -134,7 +134,7 @@ impl Synthesizer {
         loop {
             let raw: Vec<u8> = (0..bytes).map(|_| self.rng.u8(..)).collect();
             if raw.iter().any(|&b| b != 0) {
-                return raw.iter().map(|b| format!("{b:02x}")).collect();
+                return const_hex::encode(raw);
             }
         }
     }

@@ -68,8 +68,7 @@ pub const SECRET_ENV: &[&str] = &["LANGSMITH_LICENSE_KEY", "API_KEY_SALT"];
 /// A short, stable fingerprint of a secret: `sha256:` and eight hex digits.
 pub fn fingerprint(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
-    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", const_hex::encode(&digest[..4]))
 }
 
 /// The marker printed in place of a secret.

@@ -463,7 +463,7 @@ async fn handle(
     match read {
         BodyRead::Whole(bytes) => {
             raw_bytes = bytes.len() as u64;
-            sha256 = Some(hex(&Sha256::digest(&bytes)));
+            sha256 = Some(const_hex::encode(Sha256::digest(&bytes)));
             let copy = config.forward.as_ref().map(|_| bytes.clone());
             examined = match found {
                 Some((id, _)) if parts.method == Method::POST => {
@@ -776,12 +776,4 @@ async fn relay(
 
 fn bad_gateway(why: &str) -> Answer {
     Answer::error(502, &format!("capture could not reach Beacon: {why}"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
