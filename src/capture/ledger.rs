@@ -52,6 +52,16 @@ pub struct Appended {
     pub error: Option<anyhow::Error>,
 }
 
+impl Appended {
+    /// None of the lines written, for `why`.
+    pub fn none(why: &str) -> Self {
+        Self {
+            lines: 0,
+            error: Some(anyhow::anyhow!("{why}")),
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Sink {
     File(File),
@@ -179,7 +189,8 @@ impl Ledger {
         }
     }
 
-    /// Writes the buffer, holding `lines` whole lines, in one write, and empties it.
+    /// Writes the buffer, holding `lines` whole lines, in one write, and empties
+    /// it once written (`append_all` empties it before each batch in any case).
     fn write(&mut self, buffer: &mut Vec<u8>, lines: usize) -> Result<()> {
         if buffer.is_empty() {
             return Ok(());
@@ -195,7 +206,6 @@ impl Ledger {
                 if let Err(err) = file.write_all(buffer) {
                     // Whatever part of the lines went out is cut off again.
                     let _ = file.set_len(self.size);
-                    buffer.clear();
                     return Err(err)
                         .with_context(|| format!("cannot write to `{}`", self.path.display()));
                 }

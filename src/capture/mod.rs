@@ -195,10 +195,7 @@ impl Book {
     fn write(&mut self, records: &[(&str, &Brief)]) -> ledger::Appended {
         let appended = match &mut self.ledger {
             Some(ledger) => ledger.append_all(records.iter().map(|(line, _)| *line)),
-            None => ledger::Appended {
-                lines: 0,
-                error: Some(anyhow::anyhow!("the capture has stopped")),
-            },
+            None => ledger::Appended::none("the capture has stopped"),
         };
         for (_, brief) in &records[..appended.lines] {
             self.totals.add(brief);

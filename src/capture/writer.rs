@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, Mutex, mpsc as channel};
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Context as _, Result};
 use tokio::sync::{mpsc, oneshot};
 
 use super::ledger::Appended;
@@ -49,12 +49,6 @@ pub(super) struct Writer {
     pub live: Option<mpsc::Sender<Event>>,
 }
 
-impl std::fmt::Debug for Entry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Entry").field("brief", &self.brief).finish()
-    }
-}
-
 impl Writer {
     /// Starts the writer's thread. It ends when every [`Records`] is gone.
     pub fn start(self) -> Result<Records> {
@@ -91,10 +85,7 @@ impl Writer {
                 .collect();
             let appended = match self.book.lock() {
                 Ok(mut book) => book.write(&records),
-                Err(_) => Appended {
-                    lines: 0,
-                    error: Some(anyhow!("the ledger's writer failed")),
-                },
+                Err(_) => Appended::none("the ledger's writer failed"),
             };
             drop(records);
             if appended
