@@ -1,14 +1,15 @@
-//! `hyper-floor ADDRESS [LEDGER [--decode]]`: serves HTTP/1.1 on ADDRESS with hyper on
-//! tokio's multi-threaded runtime (as `beacon-cli capture` does), reads every
-//! request's body to the end, and answers 204.
+//! `hyper-floor ADDRESS [LEDGER [--decode]]`: serves HTTP/1.1 on ADDRESS with
+//! hyper on tokio's multi-threaded runtime (as `beacon-cli capture` does),
+//! reads every request's body to the end, and answers 204.
 //!
 //! Without LEDGER nothing else is done. With LEDGER (a file, created or
 //! appended to), each body is first hashed with SHA-256 and made one line,
 //! `{"sha256":"…","body":…}` with the body's line breaks made spaces, and the
 //! answer waits until that line is in the file. The lines are written as
 //! capture writes its records: by one thread, all those waiting in one write
-//! (a group commit). The least a server that keeps a ledger of what it was
-//! sent must do, with nothing decoded, checked or redacted.
+//! (a group commit), yielding once first when under load. The least a server
+//! that keeps a ledger of what it was sent must do, with nothing decoded,
+//! checked or redacted.
 //!
 //! With `--decode` as well, each body is also parsed as JSON (serde_json, into
 //! a `serde_json::Value`, then dropped) before its line is made: the least a
@@ -110,14 +111,21 @@ fn line(body: &[u8]) -> Vec<u8> {
 }
 
 /// The writer's thread: every line waiting, in one write, then their answers.
+/// As capture's writer does, it yields once before draining the queue when the
+/// last write took more than one line: under load, batches grow.
 fn write_lines(mut file: File, waiting: &mpsc::Receiver<Entry>) {
     let mut buffer = Vec::new();
     let mut answers = Vec::new();
+    let mut busy = false;
     while let Ok(first) = waiting.recv() {
+        if busy {
+            std::thread::yield_now();
+        }
         for (line, written) in std::iter::once(first).chain(waiting.try_iter().take(1024)) {
             buffer.extend_from_slice(&line);
             answers.push(written);
         }
+        busy = answers.len() > 1;
         let _ = file.write_all(&buffer);
         buffer.clear();
         for written in answers.drain(..) {
