@@ -628,10 +628,7 @@ impl Audit {
                 code: "other-paths",
                 message: format!(
                     "{} arrived at paths that are no Beacon endpoint (capture answered 404): see `other_paths`",
-                    crate::output::count(
-                        usize::try_from(self.other.requests).unwrap_or(usize::MAX),
-                        "request"
-                    )
+                    crate::output::count(self.other.requests, "request")
                 ),
             });
         }
@@ -674,11 +671,7 @@ fn max_time(a: Option<OffsetDateTime>, b: Option<OffsetDateTime>) -> Option<Offs
 
 /// `14 metrics requests`, `1 usage-snapshot request`.
 fn requests(n: u64, id: EndpointId) -> String {
-    if n == 1 {
-        format!("1 {id} request")
-    } else {
-        format!("{n} {id} requests")
-    }
+    crate::output::count(n, &format!("{id} request"))
 }
 
 /// What decided something, and where: `` `config.telemetry.metrics: false`, prod.yaml:12 ``.

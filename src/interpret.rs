@@ -285,7 +285,7 @@ fn otlp(answer: Answer<'_>, signal: Signal) -> Interpretation {
         (true, 0, Some(m)) => format!("accepted with a warning: {m}"),
         (true, n, m) => format!(
             "partial success: {} rejected{}",
-            output::count(usize::try_from(n).unwrap_or(usize::MAX), noun),
+            output::count(n, noun),
             m.map(|m| format!(": {m}")).unwrap_or_default()
         ),
         (false, _, _) => format!("HTTP {status}: not accepted"),

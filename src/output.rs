@@ -815,9 +815,10 @@ pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     result.with_context(|| format!("cannot write `{}`", path.display()))
 }
 
-/// A count and its noun, singular or plural: `1 error`, `3 errors`.
-pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
+/// A count and its noun, singular or plural: `1 error`, `3 errors`. Any
+/// unsigned count: a length (`usize`) or a total (`u64`).
+pub fn count<N: std::fmt::Display + PartialEq + From<u8>>(n: N, noun: &str) -> String {
+    if n == N::from(1) {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")

@@ -56,11 +56,12 @@ pub fn run(args: &AuditArgs, settings: &Settings, context: Context<'_>) -> Resul
     if summary.malformed_count > 0 {
         let first = &summary.malformed[0];
         out.warn(&format!(
-            "{} not a capture record, left out (first: `{}` line {}: {})",
+            "{} {} not a capture record, left out (first: `{}` line {}: {})",
+            output::count(summary.malformed_count, "line"),
             if summary.malformed_count == 1 {
-                "1 line is".to_string()
+                "is"
             } else {
-                format!("{} lines are", summary.malformed_count)
+                "are"
             },
             first.ledger,
             first.line,
@@ -84,11 +85,7 @@ pub fn run(args: &AuditArgs, settings: &Settings, context: Context<'_>) -> Resul
         "drift",
         format!(
             "{} arrived although the configuration turns {} off: {}",
-            if summary.drift.len() == 1 {
-                "1 endpoint".to_string()
-            } else {
-                format!("{} endpoints", summary.drift.len())
-            },
+            output::count(summary.drift.len(), "endpoint"),
             if summary.drift.len() == 1 { "it" } else { "them" },
             list.join(", ")
         ),
@@ -115,7 +112,7 @@ fn render(summary: &Summary, out: &Output) -> String {
                 .map(|l| format!("`{l}`"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            output::count(usize::try_from(summary.records).unwrap_or(usize::MAX), "record"),
+            output::count(summary.records, "record"),
         ),
         &format!("{}  ", paint.bold("ledgers")),
         "         ",

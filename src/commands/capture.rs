@@ -134,10 +134,7 @@ pub fn run(args: &CaptureArgs, settings: &Settings, context: Context<'_>) -> Res
             "not-recorded",
             format!(
                 "{} could not be written to the ledger (answered 503): {}",
-                output::count(
-                    usize::try_from(totals.failed).unwrap_or(usize::MAX),
-                    "request"
-                ),
+                output::count(totals.failed, "request"),
                 totals.first_failure.clone().unwrap_or_default()
             ),
         )
@@ -176,10 +173,7 @@ fn live(brief: &Brief) -> String {
         (counts.info, "info"),
     ] {
         if n > 0 {
-            line.push_str(&format!(
-                "  {}",
-                output::count(usize::try_from(n).unwrap_or(usize::MAX), noun)
-            ));
+            line.push_str(&format!("  {}", output::count(n, noun)));
         }
     }
     if brief.privacy > 0 {
@@ -260,12 +254,9 @@ fn report(
     };
     text.push_str(&format!(
         "{why}; {} in {:.1} s; {} written to `{}`{rotated}\n",
-        output::count(usize::try_from(total).unwrap_or(usize::MAX), "request"),
+        output::count(total, "request"),
         elapsed.as_secs_f64(),
-        output::count(
-            usize::try_from(ledger.records).unwrap_or(usize::MAX),
-            "record"
-        ),
+        output::count(ledger.records, "record"),
         ledger.path.display()
     ));
     text
