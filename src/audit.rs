@@ -23,6 +23,7 @@ use crate::capture::record::timestamp;
 use crate::egress::{DecidedBy, Report};
 use crate::endpoints::{self, EndpointId};
 use crate::error::Failure;
+use crate::validate::privacy::is_privacy_code;
 
 /// Lines up to this size are read whole into a buffer; longer ones are parsed
 /// as they are read.
@@ -580,16 +581,13 @@ impl Audit {
                     });
                 }
             }
-            let (privacy, codes): (BTreeMap<_, _>, BTreeMap<_, _>) = (
-                tally
-                    .codes
-                    .counts
-                    .iter()
-                    .filter(|(c, _)| c.starts_with("privacy-"))
-                    .map(|(c, n)| (c.clone(), *n))
-                    .collect(),
-                tally.codes.counts.clone(),
-            );
+            let privacy: BTreeMap<_, _> = tally
+                .codes
+                .counts
+                .iter()
+                .filter(|(c, _)| is_privacy_code(c))
+                .map(|(c, n)| (c.clone(), *n))
+                .collect();
             if tally.fields.omitted > 0 {
                 notes.push(AuditNote {
                     code: "fields-omitted",
@@ -617,7 +615,7 @@ impl Audit {
                     .collect(),
                 findings: tally.findings,
                 privacy,
-                codes,
+                codes: tally.codes.counts,
                 unknown_fields: tally.fields.counts,
                 flags: tally.flags.counts,
                 forwarded: tally.forwarded.counts,

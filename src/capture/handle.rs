@@ -27,6 +27,7 @@ use crate::interpret;
 use crate::secrets::{self, Secret};
 use crate::transport::{self, Outgoing};
 use crate::validate;
+use crate::validate::privacy::is_privacy_code;
 
 /// Bodies larger than this are decoded and checked on a blocking thread, so a
 /// large one does not hold up the requests served beside it.
@@ -558,7 +559,7 @@ async fn handle(
         .checked
         .codes
         .iter()
-        .filter(|(code, _)| code.starts_with("privacy-"))
+        .filter(|(code, _)| is_privacy_code(code))
         .map(|(_, n)| *n)
         .sum();
     let brief = Brief {

@@ -64,6 +64,12 @@ pub enum Kind {
     LicenseKey,
 }
 
+/// Whether a finding code is a privacy finding's: every [`Kind::code`] and
+/// nothing else (how capture and audit count privacy findings among the rest).
+pub fn is_privacy_code(code: &str) -> bool {
+    code.starts_with("privacy-")
+}
+
 impl Kind {
     /// A stable finding code: "privacy-email", "privacy-ip-address", "privacy-bearer-token", "privacy-jwt", "privacy-api-key", "privacy-license-key".
     pub fn code(self) -> &'static str {
@@ -680,7 +686,7 @@ fn is_local_ipv6(address: Ipv6Addr) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Kind, mask, scan};
+    use super::{Kind, is_privacy_code, mask, scan};
 
     fn hit(text: &str) -> Option<(Kind, &str)> {
         scan(text, None).map(|(kind, range)| (kind, &text[range]))
@@ -699,6 +705,10 @@ mod tests {
         for (kind, code, noun) in all {
             assert_eq!(kind.code(), code);
             assert_eq!(kind.noun(), noun);
+            assert!(is_privacy_code(kind.code()), "{code}");
+        }
+        for other in ["unknown-field", "undocumented-field", "decoder-rejects"] {
+            assert!(!is_privacy_code(other), "{other}");
         }
     }
 
