@@ -85,10 +85,8 @@ impl Tally {
         self.requests += 1;
         self.raw_bytes += record.raw_bytes.unwrap_or(0);
         self.decoded_bytes += record.decoded_bytes.unwrap_or(0);
-        if let Some(time) = time {
-            self.first = Some(self.first.map_or(time, |f| f.min(time)));
-            self.last = Some(self.last.map_or(time, |l| l.max(time)));
-        }
+        self.first = min_time(self.first, time);
+        self.last = max_time(self.last, time);
         if let Some(status) = record.status {
             self.statuses.add(status, 1);
         }
