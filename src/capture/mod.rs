@@ -210,6 +210,7 @@ impl Book {
     }
 }
 
+#[derive(Debug)]
 enum Event {
     Live(Brief),
     Finished,
@@ -271,15 +272,6 @@ pub struct Finished {
     pub totals: Totals,
     /// The ledger, to sync and close.
     pub ledger: Ledger,
-}
-
-impl std::fmt::Debug for Event {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Event::Live(brief) => f.debug_tuple("Live").field(brief).finish(),
-            Event::Finished => f.write_str("Finished"),
-        }
-    }
 }
 
 /// A TLS server configuration from PEM files' contents: a certificate chain and
