@@ -199,22 +199,22 @@ struct Examined {
 }
 
 /// The request's headers that decide how its body is read.
-struct Shape<'a> {
-    content_type: Option<&'a str>,
-    content_encoding: Option<&'a str>,
+struct Shape {
+    content_type: Option<String>,
+    content_encoding: Option<String>,
 }
 
 /// Decodes and checks the body of a POST to `endpoint`, and chooses the answer.
 fn examine(
     endpoint: EndpointId,
-    shape: &Shape<'_>,
+    shape: &Shape,
     bytes: Vec<u8>,
     config: &Config,
     name: &str,
     now: OffsetDateTime,
 ) -> Examined {
     let mut out = Examined::default();
-    let declared_gzip = match shape.content_encoding.map(str::trim) {
+    let declared_gzip = match shape.content_encoding.as_deref().map(str::trim) {
         None | Some("") => false,
         Some(e) if e.eq_ignore_ascii_case("identity") => false,
         Some(e) if e.eq_ignore_ascii_case("gzip") || e.eq_ignore_ascii_case("x-gzip") => true,
@@ -227,7 +227,10 @@ fn examine(
             return out;
         }
     };
-    let named = shape.content_type.map(Encoding::from_content_type);
+    let named = shape
+        .content_type
+        .as_deref()
+        .map(Encoding::from_content_type);
     let encoding = match named {
         None => Encoding::Json,
         Some(Some(encoding)) => encoding,
@@ -406,9 +409,15 @@ impl<'de> serde::Deserialize<'de> for Lenient {
     }
 }
 
-/// A body sent to a path that is no endpoint, kept as evidence: as JSON when it
-/// is JSON (gzip inflated within the limits), else as text when it is text.
-fn evidence(bytes: Vec<u8>, config: &Config, out: &mut Examined) {
+/// A body that is not taken (sent to a path that is no endpoint, or not by
+/// POST), flagged and answered so, and kept as evidence: as JSON when it is
+/// JSON (gzip inflated within the limits), else as text when it is text.
+fn evidence(bytes: Vec<u8>, config: &Config, flag: Flag, answer: Answer) -> Examined {
+    let mut out = Examined {
+        flags: vec![flag],
+        answer: Some(answer),
+        ..Examined::default()
+    };
     let limits = Limits {
         inflated: config.max_body,
         json: config.max_body,
@@ -434,6 +443,7 @@ fn evidence(bytes: Vec<u8>, config: &Config, out: &mut Examined) {
         }
         Err(err) => out.body_error = Some(err.to_string()),
     }
+    out
 }
 
 async fn handle(
@@ -450,10 +460,6 @@ async fn handle(
     let path = parts.uri.path();
     let found = endpoints::by_path(path);
     let header_text = |name: HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    let shape = Shape {
-        content_type: header_text(header::CONTENT_TYPE),
-        content_encoding: header_text(header::CONTENT_ENCODING),
-    };
     let declared = header_text(header::CONTENT_LENGTH).and_then(|v| v.trim().parse().ok());
     let deadline = tokio::time::Instant::now() + config.read_timeout;
     let (read, permit) = read_body(body, declared, config.max_body, deadline, &shared.budget).await;
@@ -469,20 +475,12 @@ async fn handle(
             examined = match found {
                 Some((id, _)) if parts.method == Method::POST => {
                     let name = format!("POST {path}");
-                    let work = {
-                        let shared = shared.clone();
-                        let shape = (
-                            shape.content_type.map(str::to_string),
-                            shape.content_encoding.map(str::to_string),
-                        );
-                        move || {
-                            let shape = Shape {
-                                content_type: shape.0.as_deref(),
-                                content_encoding: shape.1.as_deref(),
-                            };
-                            examine(id, &shape, bytes, &shared.config, &name, now)
-                        }
+                    let shape = Shape {
+                        content_type: header_text(header::CONTENT_TYPE).map(str::to_string),
+                        content_encoding: header_text(header::CONTENT_ENCODING).map(str::to_string),
                     };
+                    let shared = shared.clone();
+                    let work = move || examine(id, &shape, bytes, &shared.config, &name, now);
                     if raw_bytes as usize > INLINE_BODY {
                         match tokio::task::spawn_blocking(work).await {
                             Ok(examined) => examined,
@@ -495,20 +493,18 @@ async fn handle(
                         work()
                     }
                 }
-                Some(_) => {
-                    let mut out = Examined::default();
-                    evidence(bytes, config, &mut out);
-                    out.flags.push(Flag::MethodNotAllowed);
-                    out.answer = Some(Answer::error(405, "Beacon endpoints take POST"));
-                    out
-                }
-                None => {
-                    let mut out = Examined::default();
-                    evidence(bytes, config, &mut out);
-                    out.flags.push(Flag::UnknownPath);
-                    out.answer = Some(Answer::error(404, "not a Beacon endpoint"));
-                    out
-                }
+                Some(_) => evidence(
+                    bytes,
+                    config,
+                    Flag::MethodNotAllowed,
+                    Answer::error(405, "Beacon endpoints take POST"),
+                ),
+                None => evidence(
+                    bytes,
+                    config,
+                    Flag::UnknownPath,
+                    Answer::error(404, "not a Beacon endpoint"),
+                ),
             };
             if let (Some(forward), Some(copy)) = (&config.forward, copy) {
                 relayed = Some(relay(forward, &parts, found, copy, &config.redactor).await);
