@@ -20,15 +20,14 @@ const READ_BUFFER: usize = 256 * 1024;
 /// Runs `audit`.
 pub fn run(args: &AuditArgs, settings: &Settings, context: Context<'_>) -> Result<()> {
     let out = context.out;
-    let stdin_ledgers = args.ledgers.iter().filter(|f| f.as_os_str() == "-").count();
-    if stdin_ledgers > 1
-        || (stdin_ledgers == 1 && args.manifests.iter().any(|f| f.as_os_str() == "-"))
-    {
-        return Err(Failure::input(
-            "standard input is named twice (`-` as a ledger, and again as a ledger or by `--manifests -`)",
-        )
-        .hint("standard input can be read only once; save one of them to a file")
-        .into());
+    // `-` as a ledger and as `-f -` or `--manifests -` is refused as the settings
+    // are resolved (the command's `Ask::stdin`); `-` twice among the ledgers here.
+    if args.ledgers.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        return Err(
+            Failure::input("standard input is named twice: by `-` as a ledger, twice")
+                .hint("standard input can be read only once; save one of them to a file")
+                .into(),
+        );
     }
     let mut audit = Audit::new();
     for path in &args.ledgers {
