@@ -280,17 +280,22 @@ fn append(path: &Path) -> std::io::Result<File> {
         .open(path)
 }
 
+/// What comes before and after `N` in the names of the files rotated out of
+/// `path`: `capture.` and `.jsonl` for `capture.jsonl`; `ledger.` and nothing for
+/// `ledger`. Rotation writes these names and reads them back with it.
+fn around_number(path: &Path) -> (String, String) {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let after = path
+        .extension()
+        .map(|ext| format!(".{}", ext.to_string_lossy()))
+        .unwrap_or_default();
+    (format!("{stem}."), after)
+}
+
 /// `capture.jsonl` and 3: `capture.3.jsonl`; `ledger` and 3: `ledger.3`.
 fn numbered(path: &Path, n: u64) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = match path.extension() {
-        Some(ext) => format!("{stem}.{n}.{}", ext.to_string_lossy()),
-        None => format!("{stem}.{n}"),
-    };
-    path.with_file_name(name)
+    let (before, after) = around_number(path);
+    path.with_file_name(format!("{before}{n}{after}"))
 }
 
 /// The highest `N` of the `NAME.N.EXT` files beside `path`, 0 when there is none.
@@ -302,23 +307,15 @@ fn highest_number(path: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return 0;
     };
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let ext = path
-        .extension()
-        .map(|e| format!(".{}", e.to_string_lossy()))
-        .unwrap_or_default();
+    let (before, after) = around_number(path);
     entries
         .filter_map(std::result::Result::ok)
         .filter_map(|entry| {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let middle = name
-                .strip_prefix(&format!("{stem}."))?
-                .strip_suffix(ext.as_str())?
-                .to_string();
-            middle.parse::<u64>().ok()
+            name.strip_prefix(before.as_str())?
+                .strip_suffix(after.as_str())?
+                .parse::<u64>()
+                .ok()
         })
         .max()
         .unwrap_or(0)
