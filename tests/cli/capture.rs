@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::capture::{Capture, Client, gzip, post, records};
-use common::proxy::Tinyproxy;
+use common::proxy::{Tinyproxy, free_port};
 use common::server::{Reply, TestPki, TestServer};
 use common::{CANARY, IDS, beacon, run};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -1117,9 +1117,7 @@ fn forward_to_a_tls_beacon_through_tinyproxy_with_its_ca() {
 #[test]
 fn a_relay_that_cannot_reach_beacon_answers_502_and_records_why() {
     let dir = tempfile::tempdir().unwrap();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let url = format!("http://127.0.0.1:{}", free_port());
     let capture = Capture::start(dir.path(), &["--forward", &url, "--retries", "0"]);
     let answer = post(capture.addr, "/v1/beacon/v1/metrics", &[], b"{}");
     assert_eq!(answer.status, 502);
@@ -1134,11 +1132,7 @@ fn a_relay_that_cannot_reach_beacon_answers_502_and_records_why() {
 #[test]
 fn on_a_terminal_each_request_is_a_live_line() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let bin = assert_cmd::cargo::cargo_bin("beacon-cli");
     let script = format!(
         "stty cols 120 rows 40; exec {} capture --listen 127.0.0.1:{port} --max-requests 2",

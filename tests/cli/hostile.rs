@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use common::bounded::{Bounded, During, Stdin, files_in, run_bounded_with};
 use common::hostile::{Conn, Hostile};
+use common::proxy::free_port;
 use common::server::{Reply, TestPki, TestServer};
 use common::{CANARY, capped_command, fixture};
 use serde_json::Value;
@@ -876,11 +877,7 @@ fn hostile_flags_and_environment() {
         conn.read_request();
         conn.answer("407 Proxy Authentication Required", &[], b"");
     });
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let target = format!("http://127.0.0.1:{closed}");
+    let target = format!("http://127.0.0.1:{}", free_port());
     let send = |extra: &[&str]| -> Vec<String> {
         let mut args: Vec<String> = [
             "send",

@@ -7,7 +7,7 @@ use crate::common;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use common::proxy::{Doorman, Tinyproxy};
+use common::proxy::{Doorman, Tinyproxy, free_port};
 use common::server::{Recorded, Reply, TestPki, TestServer};
 use common::{IDS, Run, beacon, run, ungzip};
 use serde::Deserialize;
@@ -475,12 +475,7 @@ fn a_server_that_never_answers_times_out_with_exit_7() {
 #[test]
 fn a_closed_port_is_a_network_error_retried_then_exit_6() {
     let setup = setup();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
+    let url = format!("http://127.0.0.1:{}", free_port());
     let (out, report) = send(&setup, &["verify", "--url", &url, "--retries", "1"], &[]);
     assert_eq!(out.code, 6);
     assert_eq!(report.outcome, "network-error");
