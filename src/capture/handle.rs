@@ -701,34 +701,32 @@ async fn relay(
         transport::send(&outgoing, &network, &mut |_| {})
     })
     .await;
+    // The URL holds the request's own path and query: redacted as the record's are.
     let mut forwarded = Forwarded {
-        url: secrets::redact_url_credentials(url.as_str()),
+        url: redactor
+            .redact(&secrets::redact_url_credentials(url.as_str()))
+            .into_owned(),
         ..Forwarded::default()
+    };
+    // No answer from Beacon: why, redacted, in the record and in the 502.
+    let failed = |mut forwarded: Forwarded, why: &str| {
+        let why = redactor.redact(why).into_owned();
+        let answer = bad_gateway(&why);
+        forwarded.error = Some(why);
+        (HeaderMap::new(), forwarded, answer)
     };
     let delivery = match sent {
         Ok(Ok(delivery)) => delivery,
-        Ok(Err(err)) => {
-            forwarded.error = Some(format!("{err:#}"));
-            return (
-                HeaderMap::new(),
-                forwarded,
-                bad_gateway(&format!("{err:#}")),
-            );
-        }
-        Err(_) => {
-            forwarded.error = Some("the relay failed".to_string());
-            return (HeaderMap::new(), forwarded, bad_gateway("the relay failed"));
-        }
+        Ok(Err(err)) => return failed(forwarded, &format!("{err:#}")),
+        Err(_) => return failed(forwarded, "the relay failed"),
     };
     forwarded.attempts = delivery.attempts.len();
     forwarded.elapsed_ms = u64::try_from(delivery.elapsed.as_millis()).unwrap_or(u64::MAX);
     let Some(real) = delivery.response else {
         let why = delivery
             .failure
-            .map(|f| f.message)
-            .unwrap_or_else(|| "no answer".to_string());
-        forwarded.error = Some(redactor.redact(&why).into_owned());
-        return (HeaderMap::new(), forwarded, bad_gateway(&why));
+            .map_or_else(|| "no answer".to_string(), |f| f.message);
+        return failed(forwarded, &why);
     };
     let json: Option<serde_json::Value> = serde_json::from_slice(&real.body).ok();
     if let Some(token) = interpret::token(json.as_ref()) {

@@ -1130,6 +1130,43 @@ fn a_relay_that_cannot_reach_beacon_answers_502_and_records_why() {
 }
 
 #[test]
+fn a_relayed_url_is_redacted_like_the_rest_of_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let license = license_file(dir.path());
+    let capture = Capture::start(
+        dir.path(),
+        &[
+            "--forward",
+            &url,
+            "--retries",
+            "0",
+            "--license-file",
+            license.to_str().unwrap(),
+        ],
+    );
+    // The operator's license in the path and the query of a relayed request.
+    let answer = post(
+        capture.addr,
+        &format!("/{LICENSE}/x?k={LICENSE}"),
+        &[],
+        b"{}",
+    );
+    assert_eq!(answer.status, 502);
+    assert!(!String::from_utf8_lossy(&answer.body).contains(CANARY));
+    let ended = capture.stop();
+    assert_eq!(ended.code, 0, "{}", ended.stderr);
+    let records = records(&dir.path().join("capture.jsonl"));
+    let shown = marker(LICENSE);
+    assert_eq!(records[0]["query"], format!("k={shown}"));
+    assert_eq!(
+        records[0]["forward"]["url"],
+        format!("{url}/{shown}/x?k={shown}")
+    );
+    assert!(!ledger_text(&dir.path().join("capture.jsonl")).contains(CANARY));
+}
+
+#[test]
 fn on_a_terminal_each_request_is_a_live_line() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
